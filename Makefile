@@ -1,0 +1,32 @@
+# Two commands get a stranger going: `make run` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RAW := data/01_raw
+# Kaggle's files in data/01_raw -> run on them; otherwise on generated demo faces.
+ENV_ARG := $(if $(wildcard $(RAW)/training.zip $(RAW)/training.csv),,--env demo)
+
+.PHONY: install run test lint benchmark clean-demo
+
+$(BIN)/kedro: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e ".[dev]"
+	touch $(BIN)/kedro
+
+install: $(BIN)/kedro
+
+run: install
+	$(BIN)/kedro run $(ENV_ARG)
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check src tests
+
+benchmark: install
+	$(BIN)/python -m facial_keypoints.benchmark --data $(RAW)
+
+clean-demo:
+	rm -rf data/demo

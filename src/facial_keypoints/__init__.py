@@ -1,0 +1,4 @@
+"""facial-keypoints
+"""
+
+__version__ = "0.1"

@@ -1,0 +1,31 @@
+"""Errors a user can cause with their input files, each reported as one clear message."""
+
+from __future__ import annotations
+
+from kedro.io import DatasetError
+
+KAGGLE_DOWNLOAD_HINT = (
+    "Get it with `kaggle competitions download -c facial-keypoints-detection` and unzip the "
+    "download into data/01_raw/ (training.zip and test.zip may stay zipped), "
+    "or run on generated demo data with `kedro run --env demo`."
+)
+
+
+class InputDataError(ValueError):
+    """A problem with the user's input data; its message names the file, row(s) and fix."""
+
+
+class RawFileError(InputDataError, DatasetError):
+    """A raw file is missing or unreadable (a DatasetError, so Kedro passes it on unwrapped)."""
+
+
+def find_input_error(exc: BaseException) -> InputDataError | None:
+    """The InputDataError that caused ``exc``, if any, following ``__cause__``/``__context__``."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, InputDataError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None

@@ -1,0 +1,192 @@
+"""Augmentations as pure NumPy/SciPy functions of (images, keypoints, mask, rng).
+
+Each takes uint8 images (N, 96, 96), float32 keypoints (N, 30) with NaN where missing, a 0/1 mask
+(N, 30) and a ``numpy.random.Generator``, and returns new (images, keypoints, mask); inputs are
+never modified. Geometric ones move the keypoints with the pixels; photometric ones leave them.
+
+Pixel convention: ``mirror`` is the sum x + x' of a point and its mirror image. With the default
+96 a pixel's centre sits at x + 0.5 (pixel c spans [c, c+1)); with 95 it sits at x. Both flip and
+affine transforms use the same convention, so keypoints stay on their features either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy import ndimage, signal
+
+from facial_keypoints.keypoints import FLIP_PERMUTATION, IMAGE_SIZE, X_COLUMNS, Y_COLUMNS
+
+Batch = tuple[np.ndarray, np.ndarray, np.ndarray]
+_CENTRE_INDEX = (IMAGE_SIZE - 1) / 2  # the image centre in array-index units, either convention
+
+
+def _to_uint8(images: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(images), 0, 255).astype(np.uint8)
+
+
+def flip_horizontal(
+    images: np.ndarray, keypoints: np.ndarray, mask: np.ndarray, rng: Any = None, mirror: float = 96.0
+) -> Batch:
+    """Mirror every face left-right: flip pixels, map x to ``mirror - x``, swap left/right names."""
+    flipped = keypoints.copy()
+    flipped[:, X_COLUMNS] = mirror - flipped[:, X_COLUMNS]
+    perm = list(FLIP_PERMUTATION)
+    return images[:, :, ::-1].copy(), flipped[:, perm], mask[:, perm].copy()
+
+
+def random_flip(
+    images: np.ndarray,
+    keypoints: np.ndarray,
+    mask: np.ndarray,
+    rng: np.random.Generator,
+    probability: float = 0.5,
+    mirror: float = 96.0,
+) -> Batch:
+    """Mirror a random subset of faces (each with the given probability)."""
+    chosen = rng.random(len(images)) < probability
+    images, keypoints, mask = images.copy(), keypoints.copy(), mask.copy()
+    images[chosen], keypoints[chosen], mask[chosen] = flip_horizontal(
+        images[chosen], keypoints[chosen], mask[chosen], mirror=mirror
+    )
+    return images, keypoints, mask
+
+
+def affine_matrices(
+    n: int,
+    rng: np.random.Generator,
+    max_rotation_deg: float,
+    max_shift: float,
+    scale_range: tuple[float, float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random 2x2 matrices (rotation times scale, in x/y order) and shifts (N, 2) in pixels."""
+    angles = np.deg2rad(rng.uniform(-max_rotation_deg, max_rotation_deg, n))
+    scales = rng.uniform(*scale_range, n)
+    cos, sin = np.cos(angles) * scales, np.sin(angles) * scales
+    matrices = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)
+    shifts = rng.uniform(-max_shift, max_shift, (n, 2))
+    return matrices, shifts
+
+
+def apply_affine(
+    images: np.ndarray,
+    keypoints: np.ndarray,
+    mask: np.ndarray,
+    matrices: np.ndarray,
+    shifts: np.ndarray,
+    mirror: float = 96.0,
+) -> Batch:
+    """Move each face by ``p' = M (p - c) + c + shift`` about the image centre c; keypoints follow.
+
+    Keypoints that leave the image become missing (NaN, mask 0).
+    """
+    offset = (mirror - (IMAGE_SIZE - 1)) / 2  # coordinate of pixel index 0's centre
+    centre = _CENTRE_INDEX + offset
+    out = np.empty_like(images)
+    for i, (matrix, shift) in enumerate(zip(matrices, shifts, strict=True)):
+        inverse = np.linalg.inv(matrix)[::-1, ::-1]  # pull-back map in (row, col) order
+        shift_rc = shift[::-1]
+        start = _CENTRE_INDEX - inverse @ (_CENTRE_INDEX + shift_rc)
+        out[i] = ndimage.affine_transform(
+            images[i], inverse, offset=start, order=1, mode="nearest"
+        )
+    points = np.stack([keypoints[:, X_COLUMNS], keypoints[:, Y_COLUMNS]], -1) - centre
+    moved = np.einsum("nij,nkj->nki", matrices, points) + centre + shifts[:, None, :]
+    new_keypoints = np.empty_like(keypoints)
+    new_keypoints[:, X_COLUMNS], new_keypoints[:, Y_COLUMNS] = moved[..., 0], moved[..., 1]
+    outside = (new_keypoints < 0) | (new_keypoints > IMAGE_SIZE)
+    outside[:, X_COLUMNS] |= outside[:, Y_COLUMNS]
+    outside[:, Y_COLUMNS] = outside[:, X_COLUMNS]
+    new_mask = mask.copy()
+    new_mask[outside] = 0
+    new_keypoints[outside] = np.nan
+    return out, new_keypoints, new_mask
+
+
+def random_affine(
+    images: np.ndarray,
+    keypoints: np.ndarray,
+    mask: np.ndarray,
+    rng: np.random.Generator,
+    max_rotation_deg: float = 10.0,
+    max_shift: float = 4.0,
+    scale_range: tuple[float, float] = (0.92, 1.08),
+    mirror: float = 96.0,
+) -> Batch:
+    """Small random rotations, shifts and scalings; keypoints follow the same matrix."""
+    matrices, shifts = affine_matrices(
+        len(images), rng, max_rotation_deg, max_shift, tuple(scale_range)
+    )
+    return apply_affine(images, keypoints, mask, matrices, shifts, mirror)
+
+
+def brightness_contrast(
+    images: np.ndarray,
+    keypoints: np.ndarray,
+    mask: np.ndarray,
+    rng: np.random.Generator,
+    max_brightness: float = 0.1,
+    max_contrast: float = 0.2,
+) -> Batch:
+    """Random brightness shift (fraction of 255) and contrast factor about each face's mean."""
+    n = len(images)
+    brightness = rng.uniform(-max_brightness, max_brightness, (n, 1, 1)) * 255
+    contrast = rng.uniform(1 - max_contrast, 1 + max_contrast, (n, 1, 1))
+    pixels = images.astype(np.float32)
+    mean = pixels.mean(axis=(1, 2), keepdims=True)
+    return _to_uint8((pixels - mean) * contrast + mean + brightness), keypoints.copy(), mask.copy()
+
+
+def contrast_stretch(
+    images: np.ndarray,
+    keypoints: np.ndarray,
+    mask: np.ndarray,
+    rng: Any = None,
+    low_percentile: float = 2.0,
+    high_percentile: float = 98.0,
+) -> Batch:
+    """Stretch each face's intensities so the given percentiles map to 0 and 255."""
+    pixels = images.astype(np.float32)
+    low, high = np.percentile(pixels, [low_percentile, high_percentile], axis=(1, 2), keepdims=True)
+    stretched = (pixels - low) / np.maximum(high - low, 1.0) * 255
+    return _to_uint8(stretched), keypoints.copy(), mask.copy()
+
+
+def inverse_blur(
+    images: np.ndarray,
+    keypoints: np.ndarray,
+    mask: np.ndarray,
+    rng: Any = None,
+    sigma: float = 1.0,
+    amount: float = 1.0,
+) -> Batch:
+    """"Inverse blur" sharpening (unsharp masking): add back the difference from a Gaussian blur."""
+    pixels = images.astype(np.float32)
+    blurred = ndimage.gaussian_filter(pixels, sigma=(0, sigma, sigma))
+    return _to_uint8(pixels + amount * (pixels - blurred)), keypoints.copy(), mask.copy()
+
+
+def wiener_filter(
+    images: np.ndarray, keypoints: np.ndarray, mask: np.ndarray, rng: Any = None, size: int = 3
+) -> Batch:
+    """Adaptive Wiener denoising with a ``size`` x ``size`` window (the slides compared 3 and 9)."""
+    pixels = images.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):  # flat regions have zero variance
+        filtered = np.stack([signal.wiener(face, (size, size)) for face in pixels])
+    filtered = np.where(np.isfinite(filtered), filtered, pixels)
+    return _to_uint8(filtered), keypoints.copy(), mask.copy()
+
+
+#: Every augmentation by the name its parameters use in ``parameters_data_engineering.yml``.
+AUGMENTATIONS: dict[str, Callable[..., Batch]] = {
+    "flip": flip_horizontal,
+    "random_flip": random_flip,
+    "affine": random_affine,
+    "brightness_contrast": brightness_contrast,
+    "contrast_stretch": contrast_stretch,
+    "inverse_blur": inverse_blur,
+    "wiener_3x3": wiener_filter,
+    "wiener_9x9": wiener_filter,
+}

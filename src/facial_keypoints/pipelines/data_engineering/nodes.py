@@ -1,0 +1,118 @@
+"""Nodes of the data_engineering pipeline: parse, validate, clean, split and augment the faces.
+
+Faces travel between nodes as dicts of arrays: ``images`` uint8 (N, 96, 96), ``keypoints`` float32
+(N, 30) in Kaggle's column order with NaN where missing, ``mask`` uint8 (N, 30) with 1 where a value
+is present, and ``ids`` int64 (N,) (the training row number from 1, or the test ImageId).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from facial_keypoints.keypoints import COLUMNS, IMAGE_COLUMN, IMAGE_ID_COLUMN
+from facial_keypoints.pipelines.data_engineering.augment import AUGMENTATIONS
+from facial_keypoints.pipelines.data_engineering.parsing import (
+    check_lookup,
+    parse_image_ids,
+    parse_images,
+    parse_keypoints,
+    require_columns,
+    source_of,
+)
+
+logger = logging.getLogger(__name__)
+Faces = dict[str, np.ndarray]
+
+
+def subset(faces: Faces, rows: np.ndarray) -> Faces:
+    """The faces at the given row indices (or boolean selector), every array alike."""
+    return {key: value[rows] for key, value in faces.items()}
+
+
+def concatenate(parts: list[Faces]) -> Faces:
+    """Stack several sets of faces into one."""
+    return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+
+
+def parse_training(training_raw: pd.DataFrame) -> Faces:
+    """Parse and validate training.csv into images, keypoints, mask and row ids."""
+    source = source_of(training_raw, "training.csv")
+    require_columns(training_raw, [*COLUMNS, IMAGE_COLUMN], source)
+    keypoints = parse_keypoints(training_raw, source)
+    images = parse_images(training_raw[IMAGE_COLUMN], source)
+    mask = (~np.isnan(keypoints)).astype(np.uint8)
+    logger.info(
+        "Parsed %d training faces: %d with all 30 keypoints, %.0f%% of values present",
+        len(images), int(mask.all(axis=1).sum()), 100 * mask.mean(),
+    )
+    return {"images": images, "keypoints": keypoints, "mask": mask,
+            "ids": np.arange(1, len(images) + 1, dtype=np.int64)}
+
+
+def parse_test(test_raw: pd.DataFrame) -> Faces:
+    """Parse and validate test.csv into images and their ImageIds."""
+    source = source_of(test_raw, "test.csv")
+    require_columns(test_raw, [IMAGE_ID_COLUMN, IMAGE_COLUMN], source)
+    ids = parse_image_ids(test_raw, source)
+    images = parse_images(test_raw[IMAGE_COLUMN], source)
+    logger.info("Parsed %d test faces", len(images))
+    return {"images": images, "ids": ids}
+
+
+def validate_lookup(lookup_raw: pd.DataFrame, test_faces: Faces) -> pd.DataFrame:
+    """Check IdLookupTable.csv against the 30 feature names and the test ImageIds."""
+    lookup = check_lookup(lookup_raw, test_faces["ids"], source_of(lookup_raw, "IdLookupTable.csv"))
+    logger.info("IdLookupTable: %d rows over %d test faces", len(lookup), lookup["ImageId"].nunique())
+    return lookup
+
+
+def clean_training(training_faces: Faces, strategy: str) -> Faces:
+    """Keep every face with its mask (``keep_all``) or only fully labelled faces (``drop_incomplete``)."""
+    if strategy == "keep_all":
+        return training_faces
+    if strategy == "drop_incomplete":
+        complete = training_faces["mask"].all(axis=1)
+        logger.info("drop_incomplete: keeping %d of %d faces", int(complete.sum()), len(complete))
+        return subset(training_faces, complete)
+    raise ValueError(f"cleaning strategy must be 'keep_all' or 'drop_incomplete', got {strategy!r}")
+
+
+def split_train_validation(faces: Faces, split: dict[str, Any]) -> tuple[Faces, Faces]:
+    """Deterministic split from a seed, stratified so both parts keep the share of complete faces."""
+    rng = np.random.default_rng(split["seed"])
+    complete = faces["mask"].all(axis=1)
+    validation = []
+    for stratum in (np.flatnonzero(complete), np.flatnonzero(~complete)):
+        shuffled = rng.permutation(stratum)
+        validation.append(shuffled[: int(round(split["validation_fraction"] * len(stratum)))])
+    is_validation = np.zeros(len(complete), dtype=bool)
+    is_validation[np.concatenate(validation)] = True
+    logger.info("Split: %d training faces, %d validation faces (seed %d)",
+                int((~is_validation).sum()), int(is_validation.sum()), split["seed"])
+    return subset(faces, ~is_validation), subset(faces, is_validation)
+
+
+def augment_training(train: Faces, augment: dict[str, Any]) -> Faces:
+    """Append one augmented copy of the training faces per enabled augmentation."""
+    rng = np.random.default_rng(augment["seed"])
+    parts = [train]
+    for name, options in augment["offline"].items():
+        if not options.get("enabled", False):
+            continue
+        function = AUGMENTATIONS[name]
+        kwargs = {key: value for key, value in options.items() if key != "enabled"}
+        if "mirror" in inspect.signature(function).parameters:
+            kwargs.setdefault("mirror", augment["mirror"])
+        images, keypoints, mask = function(
+            train["images"], train["keypoints"], train["mask"], rng, **kwargs
+        )
+        parts.append({"images": images, "keypoints": keypoints, "mask": mask, "ids": train["ids"]})
+    augmented = concatenate(parts)
+    logger.info("Augmented training set: %d faces (%d copies added)", len(augmented["images"]),
+                len(parts) - 1)
+    return augmented

@@ -1,0 +1,41 @@
+"""Wiring of the data_engineering pipeline."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import (
+    augment_training,
+    clean_training,
+    parse_test,
+    parse_training,
+    split_train_validation,
+    validate_lookup,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Raw Kaggle files -> validated arrays -> clean -> train/validation split -> augmented train."""
+    return Pipeline(
+        [
+            Node(parse_test, "test_raw", "test_faces", name="parse_test"),
+            Node(validate_lookup, ["id_lookup_raw", "test_faces"], "id_lookup", name="validate_lookup"),
+            Node(parse_training, "training_raw", "training_faces", name="parse_training"),
+            Node(
+                clean_training,
+                ["training_faces", "params:cleaning.strategy"],
+                "training_clean",
+                name="clean_training",
+            ),
+            Node(
+                split_train_validation,
+                ["training_clean", "params:split"],
+                ["train_faces", "validation_faces"],
+                name="split_train_validation",
+            ),
+            Node(
+                augment_training,
+                ["train_faces", "params:augment"],
+                "train_faces_augmented",
+                name="augment_training",
+            ),
+        ]
+    )

@@ -1,0 +1,87 @@
+"""End-to-end runs of the project through Kedro, on generated demo data in a scratch copy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from facial_keypoints.demo import write_demo_files
+from tests.conftest import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    """A scratch copy of the project's configuration, run from its own folder."""
+    for name in ("conf", "pyproject.toml", ".telemetry"):
+        source = PROJECT_ROOT / name
+        copy = shutil.copytree if source.is_dir() else shutil.copy
+        copy(source, tmp_path / name)
+    (tmp_path / "src").mkdir()  # the package itself is imported from the installed project
+    shutil.rmtree(tmp_path / "conf" / "local", ignore_errors=True)
+    (tmp_path / "conf" / "local").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "true")
+    return tmp_path
+
+
+def kedro_run(project: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "kedro", "run", *args],
+        cwd=project, capture_output=True, text=True, env=env, timeout=300, check=False,
+    )
+
+
+def test_data_engineering_runs_end_to_end_on_demo_data(project):
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env="demo") as session:
+        session.run(pipeline_names=["data_engineering"])
+    data = project / "data" / "demo"
+    raw = sorted(p.name for p in (data / "01_raw").iterdir())
+    assert raw == ["IdLookupTable.csv", "SampleSubmission.csv", "test.csv", "training.csv"]
+    training = np.load(data / "02_intermediate" / "training_faces.npz")
+    assert training["images"].shape == (600, 96, 96)
+    train = np.load(data / "05_model_input" / "train_faces.npz")
+    validation = np.load(data / "05_model_input" / "validation_faces.npz")
+    assert len(train["ids"]) + len(validation["ids"]) == 600
+    assert len(validation["ids"]) == 120
+    augmented = np.load(data / "05_model_input" / "train_faces_augmented.npz")
+    assert len(augmented["ids"]) == 2 * len(train["ids"])  # the original faces and their mirror images
+    lookup = pd.read_csv(data / "02_intermediate" / "id_lookup.csv")
+    assert set(lookup["ImageId"]) <= set(np.load(data / "02_intermediate" / "test_faces.npz")["ids"])
+
+
+def test_a_missing_raw_file_ends_the_run_with_how_to_get_it(project):
+    result = kedro_run(project, "--pipelines", "data_engineering")
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: ") and "not found" in last
+    assert "kaggle competitions download -c facial-keypoints-detection" in last
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_bad_pixel_ends_the_run_with_one_message_and_writes_nothing(project):
+    raw = project / "data" / "01_raw"
+    write_demo_files(raw, n_train=40, n_test=10, seed=0)
+    training = pd.read_csv(raw / "training.csv")
+    pixels = training.loc[6, "Image"].split()
+    training.loc[6, "Image"] = " ".join([*pixels[:99], "300", *pixels[100:]])
+    training.to_csv(raw / "training.csv", index=False)
+    result = kedro_run(project, "--pipelines", "data_engineering")
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert "training.csv row 7 (line 8): Image value 300 (value 100) is outside 0..255" in last
+    assert "Traceback" not in result.stderr + result.stdout
+    written = {p.name for p in (project / "data").rglob("*.npz")}
+    assert not written & {"training_faces.npz", "training_clean.npz", "train_faces.npz"}
