@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from facial_keypoints.demo import make_demo_frames
 from facial_keypoints.keypoints import IMAGE_SIZE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -18,8 +19,6 @@ SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 @pytest.fixture(scope="session")
 def demo_frames() -> dict[str, pd.DataFrame]:
     """A small generated dataset in Kaggle's file format (never modify it: copy first)."""
-    from facial_keypoints.demo import make_demo_frames
-
     return make_demo_frames(n_train=60, n_test=20, seed=3)
 
 

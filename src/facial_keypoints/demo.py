@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import tempfile
 import zipfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from facial_keypoints.datasets import atomic_write
 from facial_keypoints.keypoints import (
     COLUMNS,
     COMMON_KEYPOINTS,
@@ -76,13 +76,16 @@ def _ids(*names: str) -> list[int]:
     return [_K[name] for name in names]
 
 
+_EYE_NAMES = tuple(kp for kp in KEYPOINTS if "_eye_" in kp)
+_BROW_NAMES = tuple(kp for kp in KEYPOINTS if "_eyebrow_" in kp)
+_MOUTH_NAMES = tuple(kp for kp in KEYPOINTS if kp.startswith("mouth_"))
+_NOSE_NAMES = ("left_eye_inner_corner", "right_eye_inner_corner", "nose_tip")  # from the brow
+
 _LEFT_EYE = _ids("left_eye_center", "left_eye_inner_corner", "left_eye_outer_corner")
 _RIGHT_EYE = _ids("right_eye_center", "right_eye_inner_corner", "right_eye_outer_corner")
 _LEFT_BROW = _ids("left_eyebrow_inner_end", "left_eyebrow_outer_end")
 _RIGHT_BROW = _ids("right_eyebrow_inner_end", "right_eyebrow_outer_end")
-_MOUTH = _ids(
-    "mouth_left_corner", "mouth_right_corner", "mouth_center_top_lip", "mouth_center_bottom_lip"
-)
+_MOUTH = _ids(*_MOUTH_NAMES)
 _NOSE = _ids("nose_tip")
 _RARE_KEYPOINTS = [kp for kp in KEYPOINTS if kp not in COMMON_KEYPOINTS]
 _PIXEL_TEXT = np.array([str(value) for value in range(256)], dtype=object)
@@ -227,25 +230,53 @@ def _lips(
 # -------------------------------------------------------------------------- rendering
 
 
+@dataclass(frozen=True)
 class _Canvas:
-    """A batch of k faces being drawn: canonical pixel grids, keypoints, image, randomness."""
+    """A batch of k faces being drawn, or a window of it: pixel grids, keypoints, image."""
 
-    def __init__(
-        self,
+    u: np.ndarray  # canonical coordinates of every pixel centre, (k, rows, columns)
+    v: np.ndarray
+    image: np.ndarray  # float32 intensities in [0, 1], (k, rows, columns)
+    canonical: np.ndarray  # canonical keypoints, (k, 15, 2)
+    keypoints: np.ndarray  # the same keypoints in the image, (k, 15, 2)
+    reach: float  # the largest scale in the batch: image pixels per canonical pixel
+    rng: np.random.Generator
+
+    @classmethod
+    def for_faces(
+        cls,
         canonical: np.ndarray,
         scale: np.ndarray,
         angle: np.ndarray,
         shift: np.ndarray,
         rng: np.random.Generator,
-    ) -> None:
-        """Set up the canonical coordinates of every pixel centre (inverse of _to_image)."""
-        self.canonical, self.rng, self.k = canonical, rng, len(canonical)
+    ) -> _Canvas:
+        """A blank canvas whose pixel centres are mapped back into the canonical frame."""
         cos, sin, s = _col(np.cos(angle)), _col(np.sin(angle)), _col(scale)
         dx = _PIXEL_CENTRES[None, None, :] - _CENTRE[0] - _col(shift[:, 0])
         dy = _PIXEL_CENTRES[None, :, None] - _CENTRE[1] - _col(shift[:, 1])
-        self.u = _CENTRE[0] + (cos * dx + sin * dy) / s
-        self.v = _CENTRE[1] + (cos * dy - sin * dx) / s
-        self.image = np.zeros((self.k, IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
+        return cls(
+            u=_CENTRE[0] + (cos * dx + sin * dy) / s,
+            v=_CENTRE[1] + (cos * dy - sin * dx) / s,
+            image=np.zeros((len(canonical), IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32),
+            canonical=canonical,
+            keypoints=_to_image(canonical, scale, angle, shift),
+            reach=float(scale.max()),
+            rng=rng,
+        )
+
+    def window(self, names: tuple[str, ...], margin: float) -> _Canvas:
+        """A view of the pixels within margin canonical pixels of the named keypoints.
+
+        Features only paint near their keypoints; drawing them in a window saves most of
+        the work. Painting into the window paints into this canvas.
+        """
+        points = self.keypoints[:, _ids(*names)].reshape(-1, 2)
+        pad = margin * self.reach
+        low = np.clip(np.floor(points.min(axis=0) - pad), 0, IMAGE_SIZE).astype(int)
+        high = np.clip(np.ceil(points.max(axis=0) + pad), 0, IMAGE_SIZE).astype(int)
+        part = np.s_[:, low[1] : high[1], low[0] : high[0]]
+        return replace(self, u=self.u[part], v=self.v[part], image=self.image[part])
 
     def point(self, name: str, du: float = 0.0, dv: float = 0.0) -> _Point:
         """Canonical position of a keypoint, optionally moved by (du, dv)."""
@@ -254,11 +285,11 @@ class _Canvas:
 
     def uniform(self, low: float, high: float) -> np.ndarray:
         """One random value per face, shaped (k, 1, 1)."""
-        return _col(self.rng.uniform(low, high, self.k))
+        return _col(self.rng.uniform(low, high, len(self.canonical)))
 
     def paint(self, alpha: np.ndarray, colour: np.ndarray | float) -> None:
-        """Composite a colour over the image with the given opacity."""
-        self.image += alpha * (colour - self.image)
+        """Composite a colour over the image, in place, with the given opacity."""
+        self.image[...] += alpha * (colour - self.image)
 
 
 def _draw_head(canvas: _Canvas, skin: np.ndarray) -> None:
@@ -361,13 +392,13 @@ def draw_faces(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray
     images = np.empty((n, IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
     for start in range(0, n, _CHUNK):
         part = slice(start, start + _CHUNK)
-        canvas = _Canvas(canonical[part], scale[part], angle[part], shift[part], rng)
+        canvas = _Canvas.for_faces(canonical[part], scale[part], angle[part], shift[part], rng)
         skin, dark = canvas.uniform(0.5, 0.8), canvas.uniform(0.05, 0.2)
         _draw_head(canvas, skin)
-        _draw_eyebrows(canvas)
-        _draw_eyes(canvas, dark)
-        _draw_nose(canvas, dark)
-        _draw_mouth(canvas, skin, dark)
+        _draw_eyebrows(canvas.window(_BROW_NAMES, 6.0))
+        _draw_eyes(canvas.window(_EYE_NAMES, 10.0), dark)
+        _draw_nose(canvas.window(_NOSE_NAMES, 8.0), dark)
+        _draw_mouth(canvas.window(_MOUTH_NAMES, 4.0), skin, dark)
         images[part] = _lit(canvas)
     keypoints = _to_image(canonical, scale, angle, shift).reshape(n, len(COLUMNS))
     return images, keypoints.astype(np.float32)
@@ -379,7 +410,9 @@ def draw_faces(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray
 def _label_mask(n: int, rng: np.random.Generator) -> np.ndarray:
     """Which of the 30 values each training row has (n, 30), in Kaggle's pattern."""
     n_full, n_other = round(FULL_SHARE * n), round(OTHER_SHARE * n)
-    kinds = rng.permutation(np.repeat(["full", "other", "common"], [n_full, n_other, n - n_full - n_other]))
+    kinds = rng.permutation(
+        np.repeat(["full", "other", "common"], [n_full, n_other, n - n_full - n_other])
+    )
     mask = np.zeros((n, len(COLUMNS)), dtype=bool)
     mask[:, columns_of(COMMON_KEYPOINTS)] = True
     mask[kinds != "common"] = True
@@ -402,7 +435,9 @@ def make_demo_frames(
         np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(4)
     )
     train_images, train_keypoints = draw_faces(n_train, train_rng)
-    labels = np.where(_label_mask(n_train, mask_rng), train_keypoints.astype(np.float64).round(6), np.nan)
+    labels = np.where(
+        _label_mask(n_train, mask_rng), train_keypoints.astype(np.float64).round(6), np.nan
+    )
     training = pd.DataFrame(labels, columns=list(COLUMNS))
     training[IMAGE_COLUMN] = _image_cells(train_images)
 
@@ -413,13 +448,22 @@ def make_demo_frames(
     full = np.zeros(n_test, dtype=bool)
     full[lookup_rng.choice(n_test, size=round(FULL_SHARE * n_test), replace=False)] = True
     common = [COLUMNS[i] for i in columns_of(COMMON_KEYPOINTS)]
-    pairs = [(i, name) for i, is_full in zip(image_ids, full) for name in (COLUMNS if is_full else common)]
+    pairs = [
+        (i, name)
+        for i, is_full in zip(image_ids, full)
+        for name in (COLUMNS if is_full else common)
+    ]
     row_ids, ids, names, locations = LOOKUP_COLUMNS
     lookup = pd.DataFrame(pairs, columns=[ids, names])
     lookup.insert(0, row_ids, np.arange(1, len(lookup) + 1))
     lookup[locations] = np.nan
     submission = pd.DataFrame({row_ids: lookup[row_ids], locations: 0})
-    return {"training": training, "test": test, "IdLookupTable": lookup, "SampleSubmission": submission}
+    return {
+        "training": training,
+        "test": test,
+        "IdLookupTable": lookup,
+        "SampleSubmission": submission,
+    }
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -436,19 +480,6 @@ def _zip_bytes(name: str, data: bytes) -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr(info, data)
     return buffer.getvalue()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write data to path through a temporary file in the same folder and os.replace."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def write_demo_files(
@@ -468,7 +499,7 @@ def write_demo_files(
             path, data = folder / f"{stem}.zip", _zip_bytes(f"{stem}.csv", data)
         else:
             path = folder / f"{stem}.csv"
-        _write_atomically(path, data)
+        atomic_write(path, lambda tmp, data=data: tmp.write_bytes(data))
         written.append(path)
     return written
 
@@ -486,7 +517,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     paths = write_demo_files(args.out, args.n_train, args.n_test, args.seed, args.zipped)
     for path in paths:
-        print(f"wrote {path} ({path.stat().st_size:,} bytes)")  # noqa: T201
+        print(f"wrote {path} ({path.stat().st_size:,} bytes)")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
+from facial_keypoints.demo import make_demo_frames
 from facial_keypoints.pipelines.data_engineering.nodes import (
     augment_training,
+    choose_flip_convention,
     clean_training,
     parse_training,
     split_train_validation,
@@ -68,7 +70,6 @@ PINNED_SPLIT = [1, 6, 7]
 def test_augment_training_appends_one_copy_per_enabled_augmentation(faces):
     params = {
         "seed": 0,
-        "mirror": 96.0,
         "offline": {
             "flip": {"enabled": True},
             "wiener_3x3": {"enabled": True, "size": 3},
@@ -76,9 +77,23 @@ def test_augment_training_appends_one_copy_per_enabled_augmentation(faces):
         },
     }
     n = len(faces["images"])
-    out = augment_training(faces, params)
+    out = augment_training(faces, {"mirror": 96.0}, params)
     assert len(out["images"]) == 3 * n
     np.testing.assert_array_equal(out["images"][n : 2 * n], faces["images"][:, :, ::-1])
     np.testing.assert_array_equal(out["ids"][n : 2 * n], faces["ids"])
     nose_x = 20
     np.testing.assert_allclose(out["keypoints"][n : 2 * n, nose_x], 96.0 - faces["keypoints"][:, nose_x], atol=1e-4)
+
+
+def test_flip_convention_is_the_parameter_unless_auto(faces):
+    assert choose_flip_convention(faces, 95)["mirror"] == 95.0
+
+
+def test_auto_flip_convention_recovers_how_the_faces_were_labelled():
+    faces = parse_training(make_demo_frames(n_train=300, n_test=1, seed=5)["training"])
+    # Demo faces put a pixel's centre at x + 0.5, so mirror images satisfy x' = 96 - x.
+    assert abs(choose_flip_convention(faces, "auto")["mirror"] - 96.0) <= 0.5
+    # Labels shifted right by one pixel are mirrored about 98.
+    shifted = {**faces, "keypoints": faces["keypoints"].copy()}
+    shifted["keypoints"][:, 0::2] += 1.0
+    assert abs(choose_flip_convention(shifted, "auto")["mirror"] - 98.0) <= 0.5

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from facial_keypoints.keypoints import COLUMNS, IMAGE_COLUMN, IMAGE_ID_COLUMN
-from facial_keypoints.pipelines.data_engineering.augment import AUGMENTATIONS
+from facial_keypoints.pipelines.data_engineering.augment import AUGMENTATIONS, estimate_mirror
 from facial_keypoints.pipelines.data_engineering.parsing import (
     check_lookup,
     parse_image_ids,
@@ -97,7 +97,17 @@ def split_train_validation(faces: Faces, split: dict[str, Any]) -> tuple[Faces, 
     return subset(faces, ~is_validation), subset(faces, is_validation)
 
 
-def augment_training(train: Faces, augment: dict[str, Any]) -> Faces:
+def choose_flip_convention(train: Faces, mirror: float | str) -> dict[str, Any]:
+    """The flip convention x -> mirror - x: the configured number, or estimated from the faces if ``auto``."""
+    if mirror != "auto":
+        return {"mirror": float(mirror), "method": "parameter"}
+    value, per_pair = estimate_mirror(train["images"], train["keypoints"])
+    logger.info("Flip convention estimated from the training faces: x -> %.2f - x (per pair %s)",
+                value, per_pair)
+    return {"mirror": value, "method": "estimated from left/right patch symmetry", "per_pair": per_pair}
+
+
+def augment_training(train: Faces, flip_convention: dict[str, Any], augment: dict[str, Any]) -> Faces:
     """Append one augmented copy of the training faces per enabled augmentation."""
     rng = np.random.default_rng(augment["seed"])
     parts = [train]
@@ -107,7 +117,7 @@ def augment_training(train: Faces, augment: dict[str, Any]) -> Faces:
         function = AUGMENTATIONS[name]
         kwargs = {key: value for key, value in options.items() if key != "enabled"}
         if "mirror" in inspect.signature(function).parameters:
-            kwargs.setdefault("mirror", augment["mirror"])
+            kwargs.setdefault("mirror", flip_convention["mirror"])
         images, keypoints, mask = function(
             train["images"], train["keypoints"], train["mask"], rng, **kwargs
         )

@@ -4,6 +4,7 @@ from kedro.pipeline import Node, Pipeline
 
 from .nodes import (
     augment_training,
+    choose_flip_convention,
     clean_training,
     parse_test,
     parse_training,
@@ -32,8 +33,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="split_train_validation",
             ),
             Node(
+                choose_flip_convention,
+                ["train_faces", "params:augment.mirror"],
+                "flip_convention",
+                name="choose_flip_convention",
+            ),
+            Node(
                 augment_training,
-                ["train_faces", "params:augment"],
+                ["train_faces", "flip_convention", "params:augment"],
                 "train_faces_augmented",
                 name="augment_training",
             ),
