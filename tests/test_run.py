@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from facial_keypoints.demo import write_demo_files
+from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
@@ -85,3 +87,23 @@ def test_a_bad_pixel_ends_the_run_with_one_message_and_writes_nothing(project):
     assert "Traceback" not in result.stderr + result.stdout
     written = {p.name for p in (project / "data").rglob("*.npz")}
     assert not written & {"training_faces.npz", "training_clean.npz", "train_faces.npz"}
+
+
+def test_modelling_trains_full_model_and_specialists_on_demo_data(project):
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env="demo") as session:
+        session.run(pipeline_names=["data_engineering"])
+    fast = {"epochs": 1, "verbose": 0}
+    runtime = {"full_model": fast, **{name: {"specialist": fast} for name in SPECIALIST_GROUPS}}
+    with KedroSession.create(project_path=project, env="demo", runtime_params=runtime) as session:
+        session.run(pipeline_names=["modelling"])
+    models = project / "data" / "demo" / "06_models"
+    assert (models / "full_model.keras").is_file()
+    assert sorted(p.stem for p in (models / "specialists").glob("*.keras")) == sorted(SPECIALIST_GROUPS)
+    combination = json.loads((models / "combination.json").read_text())
+    assert list(combination["sources"]) == list(COLUMNS)
+    assert set(combination["sources"].values()) <= {"full", "specialist", "average"}
+    assert combination["val_rmse"] <= combination["val_rmse_full_model"] + 1e-6
+    summary = json.loads((models / "full_model_training.json").read_text())
+    assert summary["epochs"] == 1 and summary["training_samples"] == 480
+    assert not list((models / "checkpoints").rglob("backup"))  # finished runs leave no backup

@@ -1,0 +1,141 @@
+"""Keras 3 models for keypoint regression, built from parameters; backend-agnostic (no ``tf.*``).
+
+Every model takes raw pixels (N, 96, 96, 1) in 0..255 and returns keypoint coordinates in pixels.
+Its last layer, :class:`KeypointScale`, maps standardised outputs back to pixels with the training
+targets' per-coordinate mean and standard deviation, so a fresh model already predicts the mean
+shape and the saved ``.keras`` file needs no preprocessing outside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import keras
+from keras import layers, ops
+
+from facial_keypoints.keypoints import IMAGE_SIZE
+
+INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
+
+
+@keras.saving.register_keras_serializable(package="facial_keypoints")
+class KeypointScale(layers.Layer):
+    """``outputs * std + mean``: standardised coordinates back to pixels (fixed, not trained)."""
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float], **kwargs: Any) -> None:
+        """Store the per-coordinate mean and standard deviation of the training targets."""
+        super().__init__(**kwargs)
+        self.mean = [float(value) for value in mean]
+        self.std = [float(value) for value in std]
+
+    def call(self, inputs: Any) -> Any:
+        """Scale and shift each coordinate."""
+        return inputs * ops.convert_to_tensor(self.std, inputs.dtype) + ops.convert_to_tensor(
+            self.mean, inputs.dtype
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        """Config for saving."""
+        return {**super().get_config(), "mean": self.mean, "std": self.std}
+
+
+def _head(features: Any, n_outputs: int, mean: Sequence[float], std: Sequence[float]) -> Any:
+    raw = layers.Dense(n_outputs, name="standardised_keypoints")(features)
+    return KeypointScale(mean, std, name="keypoints")(raw)
+
+
+def _inputs() -> tuple[Any, Any]:
+    inputs = keras.Input(INPUT_SHAPE, name="image")
+    return inputs, layers.Rescaling(1 / 255, name="pixels_0_1")(inputs)
+
+
+def mlp(n_outputs: int, mean: Sequence[float], std: Sequence[float], hidden: int = 100) -> keras.Model:
+    """One hidden layer on the raw pixels: the tutorial's first net, the slides' "Model 1"."""
+    inputs, x = _inputs()
+    x = layers.Flatten()(x)
+    x = layers.Dense(hidden, activation="relu")(x)
+    return keras.Model(inputs, _head(x, n_outputs, mean, std), name="mlp")
+
+
+def nouri(
+    n_outputs: int,
+    mean: Sequence[float],
+    std: Sequence[float],
+    dropout: Sequence[float] = (0.1, 0.2, 0.3, 0.5),
+) -> keras.Model:
+    """Daniel Nouri's final net: conv 32/64/128 (3x3, 2x2, 2x2) + pool + dropout, dense 1000 x 2."""
+    inputs, x = _inputs()
+    for filters, kernel, rate in zip((32, 64, 128), (3, 2, 2), dropout[:3], strict=True):
+        x = layers.Conv2D(filters, kernel, activation="relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+        x = layers.Dropout(rate)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(1000, activation="relu")(x)
+    x = layers.Dropout(dropout[3])(x)
+    x = layers.Dense(1000, activation="relu")(x)
+    return keras.Model(inputs, _head(x, n_outputs, mean, std), name="nouri")
+
+
+def seed(
+    n_outputs: int, mean: Sequence[float], std: Sequence[float], dropout: float = 0.3
+) -> keras.Model:
+    """The reference report's final model: conv 24/48/96/192, batch-norm and dropout, dense 500 x 2."""
+    inputs, x = _inputs()
+    for index, filters in enumerate((24, 48, 96, 192)):
+        x = layers.Conv2D(filters, 3 if index == 0 else 2, activation="relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+        if index in (1, 2, 3):
+            x = layers.BatchNormalization()(x)
+        if index in (1, 3):
+            x = layers.Dropout(dropout)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(500, activation="relu")(x)
+    x = layers.Dense(500, activation="relu")(x)
+    return keras.Model(inputs, _head(x, n_outputs, mean, std), name="seed")
+
+
+def compact(
+    n_outputs: int,
+    mean: Sequence[float],
+    std: Sequence[float],
+    filters: Sequence[int] = (32, 64, 128, 256),
+    convs_per_block: int = 2,
+    batch_norm: bool = False,
+    dense_units: int = 512,
+    dropout: float = 0.3,
+) -> keras.Model:
+    """The kit's default: VGG-style 3x3 conv blocks with max-pooling, then one dense layer."""
+    inputs, x = _inputs()
+    for block_filters in filters:
+        for _ in range(convs_per_block):
+            x = layers.Conv2D(block_filters, 3, padding="same", use_bias=not batch_norm)(x)
+            if batch_norm:
+                x = layers.BatchNormalization()(x)
+            x = layers.Activation("relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(dropout)(x)
+    x = layers.Dense(dense_units, activation="relu")(x)
+    return keras.Model(inputs, _head(x, n_outputs, mean, std), name="compact")
+
+
+ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
+    "mlp": mlp,
+    "nouri": nouri,
+    "seed": seed,
+    "compact": compact,
+}
+
+
+def build_model(
+    architecture: str,
+    n_outputs: int,
+    mean: Sequence[float],
+    std: Sequence[float],
+    options: dict[str, Any] | None = None,
+) -> keras.Model:
+    """Build the named architecture with ``n_outputs`` coordinates and its options."""
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {architecture!r}; choose one of {sorted(ARCHITECTURES)}")
+    return ARCHITECTURES[architecture](n_outputs, mean, std, **(options or {}))

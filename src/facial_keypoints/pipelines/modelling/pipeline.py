@@ -1,0 +1,57 @@
+"""Wiring of the modelling pipeline: full model, one namespaced specialist block per group, combination."""
+
+from kedro.pipeline import Node, Pipeline
+
+from facial_keypoints.keypoints import SPECIALIST_GROUPS
+
+from .nodes import choose_combination, train_full_model, train_specialist
+
+
+def specialist_template() -> Pipeline:
+    """One specialist: fine-tune the full model on its group (instantiated per namespace)."""
+    return Pipeline(
+        [
+            Node(
+                train_specialist,
+                ["full_model", "train_faces", "validation_faces", "flip_convention", "params:specialist"],
+                ["model", "training_summary"],
+                name="train_specialist",
+            )
+        ]
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """The full-data CNN, six specialists (one namespace each), and the per-keypoint combination."""
+    shared = {"full_model", "train_faces", "validation_faces", "flip_convention"}
+    specialists = [
+        Pipeline(specialist_template(), namespace=name, inputs=shared)
+        for name in SPECIALIST_GROUPS
+    ]
+    full = Pipeline(
+        [
+            Node(
+                train_full_model,
+                ["train_faces", "validation_faces", "flip_convention", "params:full_model"],
+                ["full_model", "full_model_training_summary"],
+                name="train_full_model",
+            )
+        ]
+    )
+    combination = Pipeline(
+        [
+            Node(
+                choose_combination,
+                {
+                    "validation": "validation_faces",
+                    "flip_convention": "flip_convention",
+                    "params": "params:combination",
+                    "full_model": "full_model",
+                    **{name: f"{name}.model" for name in SPECIALIST_GROUPS},
+                },
+                "combination",
+                name="choose_combination",
+            )
+        ]
+    )
+    return full + sum(specialists, Pipeline([])) + combination

@@ -1,0 +1,262 @@
+"""The training loop's concerns: masked loss and metric, optimisers and schedules, batches, callbacks.
+
+All of it is Keras 3 (``keras.ops``), so it trains under the tensorflow, jax and torch backends.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from facial_keypoints.pipelines.modelling.augment import augment_batch
+
+logger = logging.getLogger(__name__)
+
+
+def _present_and_filled(y_true: Any) -> tuple[Any, Any]:
+    present = ops.logical_not(ops.isnan(y_true))
+    return present, ops.where(present, y_true, ops.zeros_like(y_true))
+
+
+@keras.saving.register_keras_serializable(package="facial_keypoints")
+class MaskedMSE(keras.losses.Loss):
+    """Mean squared error in standardised units over the PRESENT targets only (NaN = missing)."""
+
+    def __init__(self, std: Sequence[float], name: str = "masked_mse", **kwargs: Any) -> None:
+        """``std``: per-coordinate scale that errors are divided by before squaring."""
+        super().__init__(name=name, **kwargs)
+        self.std = [float(value) for value in std]
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        """Per-value losses, scaled so Keras' mean over all values is the mean over present ones."""
+        present, filled = _present_and_filled(y_true)
+        error = ops.where(present, (y_pred - filled) / ops.convert_to_tensor(self.std, y_pred.dtype), 0.0)
+        weights = ops.cast(present, y_pred.dtype)
+        scale = ops.cast(ops.size(weights), y_pred.dtype) / ops.maximum(ops.sum(weights), 1.0)
+        return ops.square(error) * scale
+
+    def get_config(self) -> dict[str, Any]:
+        """Config for saving."""
+        return {**super().get_config(), "std": self.std}
+
+
+@keras.saving.register_keras_serializable(package="facial_keypoints")
+class MaskedRMSE(keras.metrics.Metric):
+    """Kaggle's metric: root mean squared error in pixels over the present values."""
+
+    def __init__(self, name: str = "rmse", **kwargs: Any) -> None:
+        """Start with empty sums."""
+        super().__init__(name=name, **kwargs)
+        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        """Add a batch's squared errors and count of present values."""
+        present, filled = _present_and_filled(y_true)
+        squared = ops.where(present, ops.square(y_pred - filled), 0.0)
+        self.total.assign_add(ops.cast(ops.sum(squared), self.dtype))
+        self.count.assign_add(ops.cast(ops.sum(ops.cast(present, "float32")), self.dtype))
+
+    def result(self) -> Any:
+        """RMSE so far."""
+        return ops.sqrt(self.total / ops.maximum(self.count, 1.0))
+
+    def reset_state(self) -> None:
+        """Forget the sums."""
+        self.total.assign(0.0)
+        self.count.assign(0.0)
+
+
+@keras.saving.register_keras_serializable(package="facial_keypoints")
+class ScheduledMomentumSGD(keras.optimizers.SGD):
+    """SGD (Nesterov by default) whose momentum rises linearly, as in Nouri's tutorial (0.9 -> 0.999)."""
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.01,
+        momentum: float = 0.9,
+        final_momentum: float = 0.999,
+        momentum_steps: int = 1000,
+        nesterov: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        """Momentum goes from ``momentum`` to ``final_momentum`` over ``momentum_steps`` updates."""
+        super().__init__(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov, **kwargs)
+        self.final_momentum = final_momentum
+        self.momentum_steps = momentum_steps
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        """One SGD step with the momentum of the current iteration."""
+        progress = ops.minimum(ops.cast(self.iterations, "float32") / float(self.momentum_steps), 1.0)
+        momentum = ops.cast(self.momentum + (self.final_momentum - self.momentum) * progress, variable.dtype)
+        learning_rate = ops.cast(learning_rate, variable.dtype)
+        gradient = ops.cast(gradient, variable.dtype)
+        m = self.momentums[self._get_variable_index(variable)]
+        self.assign(m, m * momentum - gradient * learning_rate)
+        if self.nesterov:
+            self.assign_add(variable, m * momentum - gradient * learning_rate)
+        else:
+            self.assign_add(variable, m)
+
+    def get_config(self) -> dict[str, Any]:
+        """Config for saving."""
+        return {**super().get_config(), "final_momentum": self.final_momentum,
+                "momentum_steps": self.momentum_steps}
+
+
+def make_optimizer(config: dict[str, Any], steps: int) -> keras.optimizers.Optimizer:
+    """The optimiser named in ``config`` with its schedule over ``steps`` updates."""
+    name = config["name"]
+    if name == "sgd":
+        schedule = keras.optimizers.schedules.PolynomialDecay(
+            config["learning_rate"], steps, end_learning_rate=config["final_learning_rate"], power=1.0
+        )
+        return ScheduledMomentumSGD(
+            schedule,
+            momentum=config.get("momentum", 0.9),
+            final_momentum=config.get("final_momentum", config.get("momentum", 0.9)),
+            momentum_steps=steps,
+            nesterov=config.get("nesterov", True),
+        )
+    if name in ("adam", "adamw"):
+        warmup = int(config.get("warmup_fraction", 0.05) * steps)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            0.0, max(steps - warmup, 1), alpha=config.get("final_fraction", 0.01),
+            warmup_target=config["learning_rate"], warmup_steps=warmup,
+        )
+        if name == "adam":
+            return keras.optimizers.Adam(schedule)
+        return keras.optimizers.AdamW(schedule, weight_decay=config.get("weight_decay", 1e-4))
+    raise ValueError(f"optimizer must be 'sgd', 'adam' or 'adamw', got {name!r}")
+
+
+class FaceBatches(keras.utils.PyDataset):
+    """Shuffled batches of (pixels (B, 96, 96, 1), keypoints with NaN where missing), augmented on the fly.
+
+    Faces are augmented with all 30 keypoints (so flips can swap left and right), then the batch keeps
+    only ``columns`` (all by default; a specialist's group otherwise).
+    """
+
+    def __init__(
+        self,
+        images: np.ndarray,
+        keypoints: np.ndarray,
+        batch_size: int,
+        seed: int,
+        augment: dict[str, Any] | None = None,
+        mirror: float = 96.0,
+        columns: list[int] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``augment``: options of :func:`augment_batch`; None for plain (validation) batches."""
+        super().__init__(**kwargs)
+        self.images, self.keypoints = images, keypoints
+        self.columns = list(range(keypoints.shape[1])) if columns is None else columns
+        self.batch_size, self.seed, self.augment, self.mirror = batch_size, seed, augment, mirror
+        self.epoch = 0
+        self.order = self._order()
+
+    def _order(self) -> np.ndarray:
+        if self.augment is None:
+            return np.arange(len(self.images))
+        return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.images))
+
+    def __len__(self) -> int:
+        """Batches per epoch."""
+        return math.ceil(len(self.images) / self.batch_size)
+
+    def __getitem__(self, index: int) -> tuple[Any, np.ndarray]:
+        """Batch ``index`` of the current epoch (augmented with its own seeded generator)."""
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        images = self.images[rows][..., None].astype(np.float32)
+        keypoints = self.keypoints[rows]
+        if self.augment is None:
+            return images, keypoints[:, self.columns]
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        images, keypoints = augment_batch(images, keypoints, rng, self.mirror, **self.augment)
+        return images, keypoints[:, self.columns]
+
+    def on_epoch_end(self) -> None:
+        """Reshuffle for the next epoch."""
+        self.epoch += 1
+        self.order = self._order()
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds each epoch's wall seconds to the logs (and so to the history)."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Start the clock."""
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Record the epoch's seconds."""
+        if logs is not None:
+            logs["seconds"] = time.perf_counter() - self._start
+
+
+def fit(
+    model: keras.Model,
+    train: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray],
+    std: Sequence[float],
+    config: dict[str, Any],
+    mirror: float,
+    checkpoint_dir: str | Path,
+    columns: list[int] | None = None,
+) -> dict[str, list[float]]:
+    """Compile and train ``model`` on ``columns`` of the (all 30) keypoints; resumes from
+    ``checkpoint_dir`` if a killed run left a backup there.
+
+    Returns the per-epoch history (loss, rmse, val_loss, val_rmse, seconds).
+    """
+    batches = FaceBatches(*train, config["batch_size"], config["seed"], config.get("augment"), mirror,
+                          columns)
+    validation_batches = FaceBatches(*validation, 256, config["seed"], columns=columns)
+    steps = len(batches) * config["epochs"]
+    model.compile(
+        optimizer=make_optimizer(config["optimizer"], steps),
+        loss=MaskedMSE(std),
+        metrics=[MaskedRMSE()],
+    )
+    checkpoint_dir = Path(checkpoint_dir)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    history_file = checkpoint_dir / "history.csv"
+    if (checkpoint_dir / "backup").exists():
+        batches.epoch = len(_read_history(history_file)["loss"]) if history_file.exists() else 0
+        batches.order = batches._order()
+        logger.info("Resuming %s at epoch %d from %s", model.name, batches.epoch + 1, checkpoint_dir)
+    else:
+        history_file.unlink(missing_ok=True)
+    callbacks = [
+        EpochTimer(),
+        keras.callbacks.BackupAndRestore(str(checkpoint_dir / "backup")),
+        keras.callbacks.CSVLogger(str(history_file), append=True),
+    ]
+    if config.get("patience"):
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=config["patience"], restore_best_weights=True
+        ))
+    model.fit(
+        batches,
+        validation_data=validation_batches,
+        epochs=config["epochs"],
+        callbacks=callbacks,
+        verbose=config.get("verbose", 2),
+    )
+    return _read_history(history_file)
+
+
+def _read_history(path: Path) -> dict[str, list[float]]:
+    with path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else {"loss": []})}

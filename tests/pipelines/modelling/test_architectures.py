@@ -1,0 +1,86 @@
+"""Architectures build from parameters and train one step under every installed Keras backend."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from facial_keypoints.pipelines.modelling.architectures import ARCHITECTURES, build_model
+from facial_keypoints.pipelines.modelling.training import MaskedMSE, MaskedRMSE
+
+MEAN, STD = [48.0] * 30, [4.0] * 30
+
+ONE_STEP = """
+import json, numpy as np, keras
+from facial_keypoints.pipelines.modelling.architectures import ARCHITECTURES, build_model
+from facial_keypoints.pipelines.modelling.training import MaskedMSE, MaskedRMSE
+rng = np.random.default_rng(0)
+x = rng.uniform(0, 255, (4, 96, 96, 1)).astype("float32")
+y = rng.uniform(20, 70, (4, 30)).astype("float32"); y[1, 4:] = np.nan
+losses = {}
+for name in ARCHITECTURES:
+    model = build_model(name, 30, [48.0] * 30, [4.0] * 30)
+    model.compile(optimizer="adam", loss=MaskedMSE([4.0] * 30), metrics=[MaskedRMSE()])
+    logs = model.train_on_batch(x, y, return_dict=True)
+    losses[name] = float(logs["loss"])
+print(json.dumps({"backend": keras.backend.backend(), "losses": losses}))
+"""
+
+
+def test_nouri_has_the_published_parameter_count():
+    assert build_model("nouri", 30, MEAN, STD).count_params() == 16_561_502
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
+def test_every_architecture_trains_one_step(backend):
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed")
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", ONE_STEP], capture_output=True, text=True,
+                            env=env, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["backend"] == backend
+    assert set(report["losses"]) == set(ARCHITECTURES)
+    assert all(np.isfinite(loss) for loss in report["losses"].values())
+
+
+def test_a_fresh_model_predicts_near_the_mean_shape():
+    model = build_model("compact", 30, np.linspace(10, 80, 30), [3.0] * 30)
+    predicted = model.predict(np.full((2, 96, 96, 1), 128.0, "float32"), verbose=0)
+    assert np.abs(predicted - np.linspace(10, 80, 30)).max() < 3.0
+
+
+def test_unknown_architecture_is_named():
+    with pytest.raises(ValueError, match="unknown architecture 'resnet'"):
+        build_model("resnet", 30, MEAN, STD)
+
+
+def test_masked_loss_is_the_mean_over_present_values_only():
+    y_true = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, 0.0]], "float32")
+    y_pred = np.array([[2.0, 100.0, 1.0], [-50.0, 7.0, 2.0]], "float32")
+    loss = MaskedMSE([1.0, 1.0, 2.0])
+    expected = np.mean([1.0**2, (2.0 / 2) ** 2, (2.0 / 2) ** 2])
+    assert float(loss(y_true, y_pred)) == pytest.approx(expected)
+
+
+def test_masked_rmse_is_kaggles_metric_in_pixels():
+    metric = MaskedRMSE()
+    metric.update_state(np.array([[1.0, np.nan]], "float32"), np.array([[4.0, 9.0]], "float32"))
+    metric.update_state(np.array([[np.nan, 2.0]], "float32"), np.array([[0.0, 2.0]], "float32"))
+    assert float(metric.result()) == pytest.approx(np.sqrt(9 / 2))
+
+
+def test_models_reload_from_keras_files_without_custom_objects(tmp_path):
+    model = build_model("compact", 30, np.arange(30.0), [2.0] * 30)
+    model.compile(optimizer="adam", loss=MaskedMSE([2.0] * 30), metrics=[MaskedRMSE()])
+    path = tmp_path / "model.keras"
+    model.save(path)
+    reloaded = keras.models.load_model(path)  # safe_mode on, no custom_objects
+    x = np.random.default_rng(0).uniform(0, 255, (3, 96, 96, 1)).astype("float32")
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5)

@@ -1,0 +1,107 @@
+"""Training loop: batches, schedules, resume after a crash, specialists, prediction with flip TTA."""
+
+import csv
+
+import keras
+import numpy as np
+import pytest
+
+from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
+from facial_keypoints.pipelines.data_engineering.nodes import parse_training
+from facial_keypoints.pipelines.modelling import training
+from facial_keypoints.pipelines.modelling.architectures import build_model
+from facial_keypoints.pipelines.modelling.nodes import predict, specialist_from
+from facial_keypoints.pipelines.modelling.training import FaceBatches, fit, make_optimizer
+
+CONFIG = {
+    "seed": 0, "batch_size": 16, "epochs": 4, "patience": 0, "verbose": 0,
+    "augment": {"flip_probability": 0.5, "max_rotation_deg": 5.0},
+    "optimizer": {"name": "adamw", "learning_rate": 0.001},
+}
+
+
+@pytest.fixture
+def faces(training_frame):
+    return parse_training(training_frame)
+
+
+def test_batches_are_reproducible_and_reshuffled_each_epoch(faces):
+    def epoch_ids(batches):
+        return np.concatenate([batches.order[i * 16 : (i + 1) * 16] for i in range(len(batches))])
+
+    a = FaceBatches(faces["images"], faces["keypoints"], 16, seed=3, augment={})
+    b = FaceBatches(faces["images"], faces["keypoints"], 16, seed=3, augment={})
+    np.testing.assert_array_equal(epoch_ids(a), epoch_ids(b))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(a[1][0]), keras.ops.convert_to_numpy(b[1][0]))
+    first = epoch_ids(a)
+    a.on_epoch_end()
+    assert sorted(epoch_ids(a)) == sorted(first) and not np.array_equal(epoch_ids(a), first)
+
+
+def test_sgd_momentum_and_learning_rate_follow_the_tutorials_linear_schedules():
+    optimizer = make_optimizer(
+        {"name": "sgd", "learning_rate": 0.03, "final_learning_rate": 0.0001,
+         "momentum": 0.9, "final_momentum": 0.999}, steps=10)
+    assert float(optimizer.learning_rate) == pytest.approx(0.03)
+    variable = keras.Variable(np.zeros(1, "float32"))
+    optimizer.build([variable])
+    for _ in range(10):
+        optimizer.apply_gradients([(np.ones(1, "float32"), variable)])
+    assert float(keras.ops.convert_to_numpy(optimizer.learning_rate)) == pytest.approx(0.0001)
+    # After the schedule, each step's momentum is 0.999: the velocity barely decays.
+    assert optimizer.final_momentum == 0.999 and optimizer.nesterov
+
+
+def test_a_run_killed_mid_training_resumes_from_its_last_checkpoint(faces, tmp_path, monkeypatch):
+    train = (faces["images"], faces["keypoints"])
+    std = np.nanstd(faces["keypoints"], axis=0)
+    mean = np.nanmean(faces["keypoints"], axis=0)
+    original = training.EpochTimer.on_epoch_end
+
+    def killed_after_two_epochs(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == 2:
+            raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(training.EpochTimer, "on_epoch_end", killed_after_two_epochs)
+    with pytest.raises(KeyboardInterrupt):
+        fit(build_model("mlp", 30, mean, std), train, train, std, CONFIG, 96.0, tmp_path)
+    monkeypatch.undo()
+    assert (tmp_path / "backup").exists()
+
+    started = []
+    monkeypatch.setattr(training.EpochTimer, "on_epoch_begin",
+                        lambda self, epoch, logs=None: started.append(epoch) or setattr(self, "_start", 0))
+    history = fit(build_model("mlp", 30, mean, std), train, train, std, CONFIG, 96.0, tmp_path)
+    assert started == [2, 3]  # epochs 0 and 1 were restored, not trained again
+    assert len(history["loss"]) == 4
+    with (tmp_path / "history.csv").open() as handle:
+        assert [int(row["epoch"]) for row in csv.DictReader(handle)] == [0, 1, 2, 3]
+    assert not (tmp_path / "backup").exists()  # a finished run leaves no checkpoint to resume
+
+
+def test_a_specialist_starts_exactly_where_the_full_model_is(faces):
+    model = build_model("compact", 30, np.nanmean(faces["keypoints"], 0), np.nanstd(faces["keypoints"], 0),
+                        {"filters": [4, 8], "dense_units": 16})
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(faces["images"][..., None].astype("float32"), np.nan_to_num(faces["keypoints"], nan=48.0),
+              epochs=1, verbose=0)
+    columns = columns_of(SPECIALIST_GROUPS["eye_corners"])
+    specialist = specialist_from(model, columns, "eye_corners")
+    x = faces["images"][:8][..., None].astype("float32")
+    np.testing.assert_allclose(specialist.predict(x, verbose=0), model.predict(x, verbose=0)[:, columns],
+                               atol=1e-4)
+
+
+def test_flip_tta_of_a_mirror_symmetric_predictor_changes_nothing():
+    inputs = keras.Input((96, 96, 1))
+    # A constant, mirror-symmetric face: left eye at x = 60, right eye at 96 - 60, the rest centred.
+    symmetric = np.tile(np.array([48.0, 50.0], "float32"), 15)
+    symmetric[:4] = [60.0, 40.0, 36.0, 40.0]
+    outputs = keras.layers.Lambda(lambda x: keras.ops.zeros((keras.ops.shape(x)[0], 30)) + symmetric)(inputs)
+    model = keras.Model(inputs, outputs)
+    images = np.random.default_rng(0).integers(0, 255, (3, 96, 96)).astype(np.uint8)
+    plain = predict(model, images, list(range(30)), 96.0, flip_tta=False)
+    with_tta = predict(model, images, list(range(30)), 96.0, flip_tta=True)
+    np.testing.assert_allclose(with_tta, plain, atol=1e-4)
+    assert COLUMNS[0] == "left_eye_center_x" and plain[0, 0] == 60.0
