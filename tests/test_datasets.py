@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facial_keypoints.datasets import KaggleCSVDataset, NpzDataset
+from facial_keypoints.datasets import KaggleCSVDataset, KerasModelDataset, NpzDataset
 from facial_keypoints.errors import InputDataError, RawFileError
+from facial_keypoints.pipelines.modelling.architectures import build_model
 
 
 @pytest.fixture
@@ -107,3 +108,12 @@ def test_npz_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     np.testing.assert_array_equal(dataset.load()["a"], np.ones(3))
     assert [p.name for p in tmp_path.iterdir()] == ["faces.npz"]
+
+
+def test_keras_model_dataset_round_trip(tmp_path):
+    model = build_model("mlp", 30, np.arange(30.0), [2.0] * 30, {"hidden": 8})
+    dataset = KerasModelDataset(filepath=str(tmp_path / "models" / "m.keras"))
+    dataset.save(model)
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["m.keras"]
+    x = np.zeros((2, 96, 96, 1), "float32")
+    np.testing.assert_allclose(dataset.load().predict(x, verbose=0), model.predict(x, verbose=0))

@@ -144,3 +144,34 @@ class NpzDataset(AbstractDataset[dict[str, np.ndarray], dict[str, np.ndarray]]):
     def save(self, data: dict[str, np.ndarray]) -> None:
         """Write the arrays to a temporary file, then move it into place."""
         atomic_write(self._filepath, lambda tmp: np.savez(tmp, **data), suffix=".npz")
+
+
+class KerasModelDataset(AbstractDataset[Any, Any]):
+    """A Keras 3 model as a ``.keras`` file, on any backend (no TensorFlow needed), written atomically.
+
+    The base catalog uses kedro-datasets' TensorFlowModelDataset; the ``gpu`` environment, whose
+    machine runs Keras on JAX or PyTorch without TensorFlow, uses this one for the same files.
+    """
+
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
+        """Store the model at ``filepath`` (ending in ``.keras``)."""
+        self._filepath = Path(filepath)
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath)}
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def load(self) -> Any:
+        """Load the model (custom layers and losses are registered by the modelling package)."""
+        import keras  # noqa: PLC0415
+
+        import facial_keypoints.pipelines.modelling.training  # noqa: F401, PLC0415  registers objects
+
+        return keras.saving.load_model(self._filepath)
+
+    def save(self, data: Any) -> None:
+        """Save the model to a temporary ``.keras`` file, then move it into place."""
+        atomic_write(self._filepath, data.save, suffix=".keras")

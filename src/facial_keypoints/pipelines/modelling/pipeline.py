@@ -1,5 +1,7 @@
 """Wiring of the modelling pipeline: full model, one namespaced specialist block per group, combination."""
 
+import warnings
+
 from kedro.pipeline import Node, Pipeline
 
 from facial_keypoints.keypoints import SPECIALIST_GROUPS
@@ -13,7 +15,13 @@ def specialist_template() -> Pipeline:
         [
             Node(
                 train_specialist,
-                ["full_model", "train_faces", "validation_faces", "flip_convention", "params:specialist"],
+                [
+                    "full_model",
+                    "train_faces",
+                    "validation_faces",
+                    "flip_convention",
+                    "params:specialist",
+                ],
                 ["model", "training_summary"],
                 name="train_specialist",
             )
@@ -25,8 +33,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     """The full-data CNN, six specialists (one namespace each), and the per-keypoint combination."""
     shared = {"full_model", "train_faces", "validation_faces", "flip_convention"}
     specialists = [
-        Pipeline(specialist_template(), namespace=name, inputs=shared)
-        for name in SPECIALIST_GROUPS
+        Pipeline(specialist_template(), namespace=name, inputs=shared) for name in SPECIALIST_GROUPS
     ]
     full = Pipeline(
         [
@@ -38,20 +45,18 @@ def create_pipeline(**kwargs) -> Pipeline:
             )
         ]
     )
-    combination = Pipeline(
-        [
-            Node(
-                choose_combination,
-                {
-                    "validation": "validation_faces",
-                    "flip_convention": "flip_convention",
-                    "params": "params:combination",
-                    "full_model": "full_model",
-                    **{name: f"{name}.model" for name in SPECIALIST_GROUPS},
-                },
-                "combination",
-                name="choose_combination",
-            )
-        ]
-    )
-    return full + sum(specialists, Pipeline([])) + combination
+    with warnings.catch_warnings():  # "{name}.model" is exactly the namespaced output to read
+        warnings.filterwarnings("ignore", message="One or more dataset names contain '.'")
+        combine_node = Node(
+            choose_combination,
+            {
+                "validation": "validation_faces",
+                "flip_convention": "flip_convention",
+                "params": "params:combination",
+                "full_model": "full_model",
+                **{name: f"{name}.model" for name in SPECIALIST_GROUPS},
+            },
+            "combination",
+            name="choose_combination",
+        )
+    return full + sum(specialists, Pipeline([])) + Pipeline([combine_node])
