@@ -9,32 +9,40 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from facial_keypoints.demo import write_demo_files
+from facial_keypoints.demo import draw_faces, write_demo_files
 from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS
+from facial_keypoints.pipelines.data_engineering.nodes import validate_lookup
+from facial_keypoints.pipelines.submission.nodes import make_submission, predict_test
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch) -> Path:
-    """A scratch copy of the project's configuration, run from its own folder."""
+def make_project(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Copy the project's configuration to ``path`` and run from there."""
     for name in ("conf", "pyproject.toml", ".telemetry"):
         source = PROJECT_ROOT / name
         copy = shutil.copytree if source.is_dir() else shutil.copy
-        copy(source, tmp_path / name)
-    (tmp_path / "src").mkdir()  # the package itself is imported from the installed project
-    shutil.rmtree(tmp_path / "conf" / "local", ignore_errors=True)
-    (tmp_path / "conf" / "local").mkdir()
-    monkeypatch.chdir(tmp_path)
+        copy(source, path / name)
+    (path / "src").mkdir()  # the package itself is imported from the installed project
+    shutil.rmtree(path / "conf" / "local", ignore_errors=True)
+    (path / "conf" / "local").mkdir()
+    monkeypatch.chdir(path)
     monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "true")
-    return tmp_path
+    return path
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    """A scratch copy of the project's configuration, run from its own folder."""
+    return make_project(tmp_path, monkeypatch)
 
 
 def kedro_run(project: Path, *args: str) -> subprocess.CompletedProcess:
@@ -89,15 +97,22 @@ def test_a_bad_pixel_ends_the_run_with_one_message_and_writes_nothing(project):
     assert not written & {"training_faces.npz", "training_clean.npz", "train_faces.npz"}
 
 
-def test_modelling_trains_full_model_and_specialists_on_demo_data(project):
-    bootstrap_project(project)
-    with KedroSession.create(project_path=project, env="demo") as session:
-        session.run(pipeline_names=["data_engineering"])
-    fast = {"epochs": 1, "verbose": 0}
-    runtime = {"full_model": fast, **{name: {"specialist": fast} for name in SPECIALIST_GROUPS}}
-    with KedroSession.create(project_path=project, env="demo", runtime_params=runtime) as session:
-        session.run(pipeline_names=["modelling"])
-    models = project / "data" / "demo" / "06_models"
+@pytest.fixture(scope="module")
+def trained_demo(tmp_path_factory) -> Path:
+    """A scratch project with demo data run through data_engineering and modelling (1 epoch each)."""
+    project = tmp_path_factory.mktemp("trained")
+    with pytest.MonkeyPatch.context() as patch:
+        make_project(project, patch)
+        bootstrap_project(project)
+        fast = {"epochs": 1, "verbose": 0}
+        runtime = {"full_model": fast, **{name: {"specialist": fast} for name in SPECIALIST_GROUPS}}
+        with KedroSession.create(project_path=project, env="demo", runtime_params=runtime) as session:
+            session.run(pipeline_names=["data_engineering", "modelling"])
+    return project
+
+
+def test_modelling_trains_full_model_and_specialists_on_demo_data(trained_demo):
+    models = trained_demo / "data" / "demo" / "06_models"
     assert (models / "full_model.keras").is_file()
     assert sorted(p.stem for p in (models / "specialists").glob("*.keras")) == sorted(SPECIALIST_GROUPS)
     combination = json.loads((models / "combination.json").read_text())
@@ -107,3 +122,36 @@ def test_modelling_trains_full_model_and_specialists_on_demo_data(project):
     summary = json.loads((models / "full_model_training.json").read_text())
     assert summary["epochs"] == 1 and summary["training_samples"] == 480
     assert not list((models / "checkpoints").rglob("backup"))  # finished runs leave no backup
+
+
+def test_predict_writes_exactly_the_lookup_tables_rows(trained_demo, monkeypatch):
+    monkeypatch.chdir(trained_demo)
+    result = kedro_run(trained_demo, "--env", "demo", "--pipelines", "predict")
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = trained_demo / "data" / "demo"
+    submission = pd.read_csv(data / "07_model_output" / "submission.csv")
+    lookup = pd.read_csv(data / "01_raw" / "IdLookupTable.csv")
+    assert list(submission.columns) == ["RowId", "Location"]
+    assert submission["RowId"].tolist() == lookup["RowId"].tolist()
+    assert submission["Location"].between(0, 96).all()
+    assert "kaggle competitions submit -c facial-keypoints-detection -f" in result.stdout
+
+
+def test_kaggles_lookup_table_with_1783_generated_test_faces(trained_demo, kaggle_lookup, tmp_path):
+    ids = np.sort(kaggle_lookup["ImageId"].unique())
+    images, _ = draw_faces(len(ids), np.random.default_rng(0))
+    models = trained_demo / "data" / "demo" / "06_models"
+    load = keras.models.load_model
+    specialists = {name: load(models / "specialists" / f"{name}.keras") for name in SPECIALIST_GROUPS}
+    predictions = predict_test(
+        {"images": images, "ids": ids},
+        json.loads((models / "combination.json").read_text()),
+        json.loads((trained_demo / "data" / "demo" / "04_feature" / "flip_convention.json").read_text()),
+        load(models / "full_model.keras"),
+        **specialists,
+    )
+    lookup = validate_lookup(kaggle_lookup, {"images": images, "ids": ids})
+    submission = make_submission(predictions, lookup)
+    assert len(submission) == 27124
+    assert submission["RowId"].tolist() == kaggle_lookup["RowId"].tolist()
+    assert submission["Location"].notna().all()

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
+
+from facial_keypoints.pipelines import data_engineering, modelling, submission
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Register the project's pipelines; ``__default__`` runs them all."""
-    pipelines = find_pipelines(raise_errors=True)
-    pipelines["__default__"] = sum(pipelines.values())
+    """Register the project's pipelines.
+
+    ``submission`` runs everything a submission needs (parse, train, predict, write); ``predict``
+    only predicts and writes, re-using the models already trained; ``__default__`` is ``submission``.
+    """
+    pipelines = {
+        "data_engineering": data_engineering.create_pipeline(),
+        "modelling": modelling.create_pipeline(),
+        "predict": submission.create_pipeline(),
+    }
+    pipelines["submission"] = sum(pipelines.values(), Pipeline([]))
+    pipelines["__default__"] = pipelines["submission"]
     return pipelines

@@ -18,7 +18,12 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(parse_test, "test_raw", "test_faces", name="parse_test"),
-            Node(validate_lookup, ["id_lookup_raw", "test_faces"], "id_lookup", name="validate_lookup"),
+            Node(
+                validate_lookup,
+                ["id_lookup_raw", "test_faces"],
+                "id_lookup",
+                name="validate_lookup",
+            ),
             Node(parse_training, "training_raw", "training_faces", name="parse_training"),
             Node(
                 clean_training,

@@ -1,12 +1,24 @@
 """Wiring of the modelling pipeline: full model, one namespaced specialist block per group, combination."""
 
 import warnings
+from collections.abc import Callable
 
 from kedro.pipeline import Node, Pipeline
 
 from facial_keypoints.keypoints import SPECIALIST_GROUPS
 
 from .nodes import choose_combination, train_full_model, train_specialist
+
+
+def models_node(func: Callable, inputs: dict[str, str], outputs: str, name: str) -> Node:
+    """A node that also reads the full model and every specialist model, as keyword arguments."""
+    models = {
+        "full_model": "full_model",
+        **{group: f"{group}.model" for group in SPECIALIST_GROUPS},
+    }
+    with warnings.catch_warnings():  # "{group}.model" is exactly the namespaced output to read
+        warnings.filterwarnings("ignore", message="One or more dataset names contain '.'")
+        return Node(func, {**inputs, **models}, outputs, name=name)
 
 
 def specialist_template() -> Pipeline:
@@ -45,18 +57,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             )
         ]
     )
-    with warnings.catch_warnings():  # "{name}.model" is exactly the namespaced output to read
-        warnings.filterwarnings("ignore", message="One or more dataset names contain '.'")
-        combine_node = Node(
-            choose_combination,
-            {
-                "validation": "validation_faces",
-                "flip_convention": "flip_convention",
-                "params": "params:combination",
-                "full_model": "full_model",
-                **{name: f"{name}.model" for name in SPECIALIST_GROUPS},
-            },
-            "combination",
-            name="choose_combination",
-        )
+    combine_node = models_node(
+        choose_combination,
+        {
+            "validation": "validation_faces",
+            "flip_convention": "flip_convention",
+            "params": "params:combination",
+        },
+        "combination",
+        name="choose_combination",
+    )
     return full + sum(specialists, Pipeline([])) + Pipeline([combine_node])

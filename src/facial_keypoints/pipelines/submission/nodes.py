@@ -1,0 +1,68 @@
+"""Nodes of the submission pipeline: predict the test faces and write Kaggle's CSV."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+
+from facial_keypoints.errors import InputDataError
+from facial_keypoints.keypoints import COLUMNS, IMAGE_SIZE
+from facial_keypoints.pipelines.modelling.nodes import combine, predict_all
+
+logger = logging.getLogger(__name__)
+
+
+def predict_test(
+    test: dict[str, np.ndarray],
+    combination: dict[str, Any],
+    flip_convention: dict[str, Any],
+    full_model: keras.Model,
+    **specialists: keras.Model,
+) -> pd.DataFrame:
+    """Predict every test face with the chosen combination: one row per ImageId, 30 columns."""
+    full, parts = predict_all(full_model, specialists, test["images"], flip_convention["mirror"],
+                              combination["flip_tta"])
+    predictions = combine(full, parts, combination["sources"])
+    frame = pd.DataFrame(predictions, columns=list(COLUMNS))
+    frame.insert(0, "ImageId", test["ids"])
+    logger.info("Predicted %d test faces (flip TTA %s)", len(frame), combination["flip_tta"])
+    return frame
+
+
+def make_submission(test_predictions: pd.DataFrame, id_lookup: pd.DataFrame) -> pd.DataFrame:
+    """Map each IdLookupTable row to its prediction, clipped to [0, 96], as ``RowId,Location``."""
+    long = test_predictions.melt(id_vars="ImageId", var_name="FeatureName", value_name="Location")
+    rows = id_lookup[["RowId", "ImageId", "FeatureName"]].merge(
+        long, on=["ImageId", "FeatureName"], how="left", validate="many_to_one"
+    )
+    rows["Location"] = rows["Location"].clip(0.0, float(IMAGE_SIZE))
+    submission = rows[["RowId", "Location"]]
+    check_submission(submission, id_lookup)
+    return submission
+
+
+def check_submission(submission: pd.DataFrame, id_lookup: pd.DataFrame) -> None:
+    """Fail unless the submission has exactly the lookup table's RowIds, in order, all in [0, 96]."""
+    problems = []
+    if len(submission) != len(id_lookup) or not np.array_equal(
+        submission["RowId"].to_numpy(), id_lookup["RowId"].to_numpy()
+    ):
+        problems.append(f"{len(submission)} rows whose RowIds differ from the lookup table's {len(id_lookup)}")
+    if submission["RowId"].duplicated().any():
+        problems.append(f"duplicate RowIds {submission['RowId'][submission['RowId'].duplicated()].head().tolist()}")
+    location = pd.to_numeric(submission["Location"], errors="coerce")
+    missing = submission["RowId"][location.isna()]
+    if len(missing):
+        problems.append(f"no prediction for RowIds {missing.head().tolist()} ({len(missing)} in all)")
+    outside = submission["RowId"][(location < 0) | (location > IMAGE_SIZE)]
+    if len(outside):
+        problems.append(f"Locations outside [0, 96] at RowIds {outside.head().tolist()}")
+    if problems:
+        raise InputDataError(
+            "submission.csv was not written: " + "; ".join(problems)
+            + ". Check that IdLookupTable.csv and test.csv come from the same Kaggle download."
+        )
