@@ -124,9 +124,9 @@ def test_modelling_trains_full_model_and_specialists_on_demo_data(trained_demo):
     assert not list((models / "checkpoints").rglob("backup"))  # finished runs leave no backup
 
 
-def test_predict_writes_exactly_the_lookup_tables_rows(trained_demo, monkeypatch):
+def test_predict_and_reporting_write_the_submission_metrics_and_plots(trained_demo, monkeypatch):
     monkeypatch.chdir(trained_demo)
-    result = kedro_run(trained_demo, "--env", "demo", "--pipelines", "predict")
+    result = kedro_run(trained_demo, "--env", "demo", "--pipelines", "predict,reporting")
     assert result.returncode == 0, result.stderr[-2000:]
     data = trained_demo / "data" / "demo"
     submission = pd.read_csv(data / "07_model_output" / "submission.csv")
@@ -135,6 +135,12 @@ def test_predict_writes_exactly_the_lookup_tables_rows(trained_demo, monkeypatch
     assert submission["RowId"].tolist() == lookup["RowId"].tolist()
     assert submission["Location"].between(0, 96).all()
     assert "kaggle competitions submit -c facial-keypoints-detection -f" in result.stdout
+    metrics = json.loads((data / "08_reporting" / "metrics.json").read_text())
+    assert {"val_rmse", "per_keypoint", "per_model", "per_specialist"} <= set(metrics)
+    assert metrics["per_model"]["model_0"]["val_rmse"] > metrics["val_rmse"]
+    assert "final_combination" in result.stdout  # the metrics table is printed
+    plots = sorted(p.name for p in (data / "08_reporting").glob("*.png"))
+    assert plots == ["keypoint_rmse.png", "loss_curves.png", "test_faces.png", "validation_faces.png"]
 
 
 def test_kaggles_lookup_table_with_1783_generated_test_faces(trained_demo, kaggle_lookup, tmp_path):

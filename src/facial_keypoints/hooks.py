@@ -10,23 +10,33 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 
+from facial_keypoints.pipelines.reporting.nodes import format_metrics
 
-class SubmissionSummaryHook:
-    """After a run that wrote the submission: its validation RMSE, path and the upload command."""
+
+def _path(catalog: DataCatalog, name: str) -> str:
+    """Where a file dataset lives, relative to the current folder."""
+    return os.path.relpath(catalog.get(name)._describe()["filepath"])
+
+
+class RunSummaryHook:
+    """After a run: the metrics table if it reported, and the submission's path and upload command."""
 
     @hook_impl
     def after_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
-        """Print the summary when the run produced ``submission``."""
-        if "submission" not in pipeline.all_outputs():
-            return
-        path = os.path.relpath(catalog.get("submission")._describe()["filepath"])
-        rmse = catalog.load("combination")["val_rmse"]
-        rows = len(catalog.load("submission"))
-        click.echo(
-            f"\nValidation RMSE of the final combination: {rmse:.4f} px\n"
-            f"Submission: {path} ({rows} rows)\n"
-            f"Upload it with:\n  kaggle competitions submit -c facial-keypoints-detection "
-            f'-f {path} -m "facial-keypoints, validation RMSE {rmse:.4f}"'
-        )
+        """Print what the run produced."""
+        outputs = pipeline.all_outputs()
+        if "metrics" in outputs:
+            click.echo(f"\nValidation metrics ({_path(catalog, 'metrics')}):\n"
+                       + format_metrics(catalog.load("metrics")))
+        if "submission" in outputs:
+            path = _path(catalog, "submission")
+            rmse = catalog.load("combination")["val_rmse"]
+            rows = len(catalog.load("submission"))
+            click.echo(
+                f"\nValidation RMSE of the final combination: {rmse:.4f} px\n"
+                f"Submission: {path} ({rows} rows)\n"
+                f"Upload it with:\n  kaggle competitions submit -c facial-keypoints-detection "
+                f'-f {path} -m "facial-keypoints, validation RMSE {rmse:.4f}"'
+            )

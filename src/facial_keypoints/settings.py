@@ -2,10 +2,10 @@
 from the Kedro defaults. For further information, including these default values, see
 https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration"""
 
-from facial_keypoints.hooks import SubmissionSummaryHook
+from facial_keypoints.hooks import RunSummaryHook
 
 # Instantiated project hooks, executed in a Last-In-First-Out (LIFO) order.
-HOOKS = (SubmissionSummaryHook(),)
+HOOKS = (RunSummaryHook(),)
 
 # Installed plugins for which to disable hook auto-registration.
 # DISABLE_HOOKS_FOR_PLUGINS = ("kedro-viz",)

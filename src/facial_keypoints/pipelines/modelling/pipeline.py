@@ -10,15 +10,24 @@ from facial_keypoints.keypoints import SPECIALIST_GROUPS
 from .nodes import choose_combination, train_full_model, train_specialist
 
 
+def specialist_inputs(dataset: str) -> dict[str, str]:
+    """``{group: "<group>.<dataset>"}``: one namespaced dataset of every specialist, by group name."""
+    return {group: f"{group}.{dataset}" for group in SPECIALIST_GROUPS}
+
+
+def node_with_specialists(
+    func: Callable, inputs: dict[str, str], outputs: str | list[str], name: str
+) -> Node:
+    """A node whose inputs include namespaced specialist datasets, read as keyword arguments."""
+    with warnings.catch_warnings():  # "<group>.model" is exactly the namespaced output to read
+        warnings.filterwarnings("ignore", message="One or more dataset names contain '.'")
+        return Node(func, inputs, outputs, name=name)
+
+
 def models_node(func: Callable, inputs: dict[str, str], outputs: str, name: str) -> Node:
     """A node that also reads the full model and every specialist model, as keyword arguments."""
-    models = {
-        "full_model": "full_model",
-        **{group: f"{group}.model" for group in SPECIALIST_GROUPS},
-    }
-    with warnings.catch_warnings():  # "{group}.model" is exactly the namespaced output to read
-        warnings.filterwarnings("ignore", message="One or more dataset names contain '.'")
-        return Node(func, {**inputs, **models}, outputs, name=name)
+    models = {"full_model": "full_model", **specialist_inputs("model")}
+    return node_with_specialists(func, {**inputs, **models}, outputs, name)
 
 
 def specialist_template() -> Pipeline:
