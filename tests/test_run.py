@@ -152,7 +152,7 @@ def test_kaggles_lookup_table_with_1783_generated_test_faces(trained_demo, kaggl
     predictions = predict_test(
         {"images": images, "ids": ids},
         json.loads((models / "combination.json").read_text()),
-        json.loads((trained_demo / "data" / "demo" / "04_feature" / "flip_convention.json").read_text()),
+        json.loads((trained_demo / "data" / "demo" / "05_model_input" / "flip_convention.json").read_text()),
         load(models / "full_model.keras"),
         **specialists,
     )
