@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 
 import keras
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
+from nbclient import NotebookClient
 
 from facial_keypoints.demo import draw_faces, write_demo_files
 from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS
@@ -99,7 +101,7 @@ def test_a_bad_pixel_ends_the_run_with_one_message_and_writes_nothing(project):
 
 @pytest.fixture(scope="module")
 def trained_demo(tmp_path_factory) -> Path:
-    """A scratch project with demo data run through data_engineering and modelling (1 epoch each)."""
+    """A scratch project with demo data run through every pipeline (1 epoch per model)."""
     project = tmp_path_factory.mktemp("trained")
     with pytest.MonkeyPatch.context() as patch:
         make_project(project, patch)
@@ -107,7 +109,7 @@ def trained_demo(tmp_path_factory) -> Path:
         fast = {"epochs": 1, "verbose": 0}
         runtime = {"full_model": fast, **{name: {"specialist": fast} for name in SPECIALIST_GROUPS}}
         with KedroSession.create(project_path=project, env="demo", runtime_params=runtime) as session:
-            session.run(pipeline_names=["data_engineering", "modelling"])
+            session.run(pipeline_names=["submission"])
     return project
 
 
@@ -161,3 +163,15 @@ def test_kaggles_lookup_table_with_1783_generated_test_faces(trained_demo, kaggl
     assert len(submission) == 27124
     assert submission["RowId"].tolist() == kaggle_lookup["RowId"].tolist()
     assert submission["Location"].notna().all()
+
+
+def test_exploration_notebook_runs_top_to_bottom(trained_demo, monkeypatch):
+    notebook = nbformat.read(PROJECT_ROOT / "notebooks" / "exploration.ipynb", as_version=4)
+    monkeypatch.setenv("KEDRO_ENV", "demo")
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(trained_demo)}}).execute()
+    outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
+    assert not [output for output in outputs if output["output_type"] == "error"]
+    text = "".join(str(output.get("text", "")) + str(output.get("data", {}).get("text/plain", ""))
+                   for output in outputs)
+    assert "final combination:" in text and "flip test-time augmentation" in text
