@@ -122,11 +122,11 @@ class KaggleCSVDataset(AbstractDataset[None, pd.DataFrame]):
         return frame
 
 
-class NpzDataset(AbstractDataset[dict[str, np.ndarray], dict[str, np.ndarray]]):
-    """A dict of NumPy arrays stored as one uncompressed ``.npz`` file, written atomically."""
+class _LocalFileDataset(AbstractDataset[Any, Any]):
+    """A dataset stored as one local file at ``filepath``."""
 
     def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
-        """Store the arrays at ``filepath``."""
+        """Store the data at ``filepath``."""
         self._filepath = Path(filepath)
         self.metadata = metadata
 
@@ -135,6 +135,10 @@ class NpzDataset(AbstractDataset[dict[str, np.ndarray], dict[str, np.ndarray]]):
 
     def _exists(self) -> bool:
         return self._filepath.is_file()
+
+
+class NpzDataset(_LocalFileDataset):
+    """A dict of NumPy arrays stored as one uncompressed ``.npz`` file, written atomically."""
 
     def load(self) -> dict[str, np.ndarray]:
         """Load every array of the archive into memory."""
@@ -146,23 +150,12 @@ class NpzDataset(AbstractDataset[dict[str, np.ndarray], dict[str, np.ndarray]]):
         atomic_write(self._filepath, lambda tmp: np.savez(tmp, **data), suffix=".npz")
 
 
-class KerasModelDataset(AbstractDataset[Any, Any]):
+class KerasModelDataset(_LocalFileDataset):
     """A Keras 3 model as a ``.keras`` file, on any backend (no TensorFlow needed), written atomically.
 
     The base catalog uses kedro-datasets' TensorFlowModelDataset; the ``gpu`` environment, whose
     machine runs Keras on JAX or PyTorch without TensorFlow, uses this one for the same files.
     """
-
-    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
-        """Store the model at ``filepath`` (ending in ``.keras``)."""
-        self._filepath = Path(filepath)
-        self.metadata = metadata
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath)}
-
-    def _exists(self) -> bool:
-        return self._filepath.is_file()
 
     def load(self) -> Any:
         """Load the model (custom layers and losses are registered by the modelling package)."""
