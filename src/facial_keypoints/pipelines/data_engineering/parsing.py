@@ -80,14 +80,14 @@ def _image_problems(texts: Sequence[str]) -> list[str]:
 
 def parse_images(images: pd.Series, source: str) -> np.ndarray:
     """Parse a column of Kaggle Image strings into uint8 arrays of shape (N, 96, 96)."""
-    texts = images.fillna("").astype(str).tolist()
+    texts = [text if isinstance(text, str) else "" for text in images.tolist()]  # NaN: empty cell
     # One vectorised parse of the whole column; a sentinel after every row makes a row with too
     # few or too many values, a non-numeric token or an out-of-range value show up at once.
     joined = f" {_SENTINEL} ".join(texts) + f" {_SENTINEL}"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # older numpy warns on bad tokens
         try:
-            values = np.fromstring(joined, dtype=np.int16, sep=" ")
+            values = np.fromstring(joined, dtype=np.int16, sep=" ", count=len(texts) * (N_PIXELS + 1))
         except ValueError:  # newer numpy raises on a token that is not an integer
             values = np.empty(0, dtype=np.int16)
     if values.size == len(texts) * (N_PIXELS + 1):
