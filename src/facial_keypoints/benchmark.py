@@ -1,19 +1,34 @@
 """Benchmarks that print figures: ``python -m facial_keypoints.benchmark --data DIR``.
 
-Load: the time pandas alone needs to read each raw CSV (from its zip when zipped) against the time
-the kit needs to parse the frame into validated arrays, each the median of several runs.
+Sections (each a median of several runs where it is cheap):
+
+- load: pandas' read time of each raw CSV (from its zip when zipped) against the kit's parse time;
+- training: faces per second of one training step (batch 64) for each architecture;
+- base profile: epochs and seconds the last base-profile run needed, and its validation RMSE;
+- prediction (needs a trained run in the catalog): batch throughput and single-face latency
+  (p50/p99) of the full model, and the time to predict the whole test set with the final
+  combination (full model + specialists + flip TTA);
+- ``--full-run``: wall time and peak RSS of ``kedro run --pipelines submission`` (minutes).
+
+The table is printed and written to ``data/08_reporting/benchmark.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from facial_keypoints.datasets import KaggleCSVDataset
+import numpy as np
+
+from facial_keypoints.datasets import KaggleCSVDataset, atomic_write
 from facial_keypoints.pipelines.data_engineering.nodes import parse_test, parse_training
 
 
@@ -39,17 +54,124 @@ def benchmark_load(data: Path, repeats: int) -> list[dict[str, Any]]:
     return rows
 
 
+def benchmark_training(
+    images: np.ndarray, keypoints: np.ndarray, repeats: int, configured: dict[str, Any]
+) -> dict[str, float]:
+    """Faces per second of one training step (batch 64) for each architecture; the configured
+    full-model architecture is built with its configured options."""
+    from facial_keypoints.pipelines.modelling.architectures import ARCHITECTURES, build_model  # noqa: PLC0415
+    from facial_keypoints.pipelines.modelling.training import MaskedMSE  # noqa: PLC0415
+
+    x, y = images[:64, ..., None].astype(np.float32), keypoints[:64]
+    mean, std = np.nanmean(keypoints, axis=0), np.nanstd(keypoints, axis=0)
+    throughput = {}
+    for name in ARCHITECTURES:
+        options = configured.get("options") if name == configured.get("architecture") else None
+        model = build_model(name, y.shape[1], mean, std, options)
+        model.compile(optimizer="adam", loss=MaskedMSE(std))
+        model.train_on_batch(x, y)
+        seconds, _ = median_seconds(lambda model=model: model.train_on_batch(x, y), repeats)
+        throughput[name] = len(x) / seconds
+    return throughput
+
+
+def benchmark_prediction(catalog: Any, repeats: int) -> dict[str, float]:
+    """Throughput, single-face latency and whole-test-set time of the trained models in the catalog."""
+    from facial_keypoints.keypoints import SPECIALIST_GROUPS  # noqa: PLC0415
+    from facial_keypoints.pipelines.modelling.nodes import combine, predict_all  # noqa: PLC0415
+
+    full_model = catalog.load("full_model")
+    specialists = {name: catalog.load(f"{name}.model") for name in SPECIALIST_GROUPS}
+    combination, mirror = catalog.load("combination"), catalog.load("flip_convention")["mirror"]
+    test = catalog.load("test_faces")
+    pixels = test["images"][..., None].astype(np.float32)
+    full_model.predict(pixels[:256], batch_size=256, verbose=0)
+    batch_s, _ = median_seconds(lambda: full_model.predict(pixels, batch_size=256, verbose=0), repeats)
+    single = pixels[:1]
+    for _ in range(20):
+        full_model.predict_on_batch(single)
+    latencies = []
+    for i in range(300):
+        start = time.perf_counter()
+        full_model.predict_on_batch(pixels[i % len(pixels)][None])
+        latencies.append(time.perf_counter() - start)
+
+    def whole_test_set() -> np.ndarray:
+        full, parts = predict_all(full_model, specialists, test["images"], mirror, combination["flip_tta"])
+        return combine(full, parts, combination["sources"])
+
+    whole_s, _ = median_seconds(whole_test_set, max(1, repeats // 2))
+    return {
+        "test_faces": len(pixels),
+        "batch_faces_per_s": len(pixels) / batch_s,
+        "single_face_p50_ms": 1000 * float(np.percentile(latencies, 50)),
+        "single_face_p99_ms": 1000 * float(np.percentile(latencies, 99)),
+        "final_combination_test_set_s": whole_s,
+        "flip_tta": combination["flip_tta"],
+    }
+
+
+def benchmark_full_run(project: Path) -> dict[str, float]:
+    """Wall time and peak RSS of ``kedro run --pipelines submission`` in a child process."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "kedro", "run", "--pipelines", "submission"],
+                   cwd=project, check=True, stdout=subprocess.DEVNULL)
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"wall_s": time.perf_counter() - start, "peak_rss_gib": peak_kib / 2**20}
+
+
+def _catalog(project: Path, env: str | None) -> Any:
+    from kedro.framework.session import KedroSession  # noqa: PLC0415
+    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+
+    bootstrap_project(project)
+    return KedroSession.create(project_path=project, env=env).load_context().catalog
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the benchmarks and print a table."""
+    """Run the benchmarks, print a table and write benchmark.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("data/01_raw"),
                         help="folder holding Kaggle-format files (default: data/01_raw)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per measurement (median)")
+    parser.add_argument("--env", default=None, help="Kedro environment of the trained run (e.g. demo)")
+    parser.add_argument("--full-run", action="store_true",
+                        help="also time `kedro run --pipelines submission` (takes minutes)")
+    parser.add_argument("--out", type=Path, default=Path("data/08_reporting/benchmark.json"))
     args = parser.parse_args(argv)
-    print(f"{'file':<48} {'faces':>6} {'pandas read':>12} {'parse':>8} {'parse/read':>11}")
-    for row in benchmark_load(args.data, args.repeats):
-        print(f"{row['file']:<48} {row['faces']:>6} {row['pandas_read_s']:>11.3f}s "
+    project = Path.cwd()
+    results: dict[str, Any] = {"load": benchmark_load(args.data, args.repeats)}
+    print(f"{'file':<52} {'faces':>6} {'pandas read':>12} {'parse':>8} {'parse/read':>11}")  # noqa: T201
+    for row in results["load"]:
+        print(f"{row['file']:<52} {row['faces']:>6} {row['pandas_read_s']:>11.3f}s "  # noqa: T201
               f"{row['parse_s']:>7.3f}s {row['ratio']:>10.2f}x")
+    catalog = _catalog(project, args.env)
+    training = parse_training(KaggleCSVDataset(filepath=str(args.data / "training.csv")).load())
+    results["training_faces_per_s"] = benchmark_training(
+        training["images"], training["keypoints"], args.repeats, catalog.load("params:full_model")
+    )
+    print("\ntraining throughput (faces/s, batch 64): " + ", ".join(  # noqa: T201
+        f"{name} {value:.0f}" for name, value in results["training_faces_per_s"].items()))
+    if catalog.exists("full_model_training_summary"):
+        summary = catalog.load("full_model_training_summary")
+        results["base_profile_full_model"] = {key: summary[key] for key in
+                                              ("epochs", "seconds", "best_val_rmse", "training_samples")}
+        print(f"\nlast trained full model: {summary['epochs']} epochs, {summary['seconds']:.0f} s, "  # noqa: T201
+              f"best validation RMSE {summary['best_val_rmse']:.4f} px")
+    if catalog.exists("full_model") and catalog.exists("combination"):
+        prediction = benchmark_prediction(catalog, args.repeats)
+        results["prediction"] = prediction
+        print(f"\nprediction on {prediction['test_faces']} test faces: "  # noqa: T201
+              f"{prediction['batch_faces_per_s']:.0f} faces/s in batches; single face "
+              f"p50 {prediction['single_face_p50_ms']:.2f} ms, p99 {prediction['single_face_p99_ms']:.2f} ms; "
+              f"final combination (flip TTA {prediction['flip_tta']}) "
+              f"{prediction['final_combination_test_set_s']:.2f} s for the whole test set")
+    if args.full_run:
+        results["full_run"] = benchmark_full_run(project)
+        print(f"\nkedro run --pipelines submission: {results['full_run']['wall_s']:.0f} s, "  # noqa: T201
+              f"peak RSS {results['full_run']['peak_rss_gib']:.2f} GiB")
+    atomic_write(args.out, lambda tmp: tmp.write_text(json.dumps(results, indent=2)))
+    print(f"\nwritten to {args.out}")  # noqa: T201
 
 
 if __name__ == "__main__":
