@@ -108,7 +108,9 @@ def parse_keypoints(frame: pd.DataFrame, source: str) -> np.ndarray:
     problems = []
     for mask, what in ((non_numeric, "is not a number"), (outside, f"is outside [0, {IMAGE_SIZE}]")):
         for index, column in zip(*np.nonzero(mask.to_numpy()), strict=True):
-            problems.append(f"{_row(index)}: {COLUMNS[column]} = {raw.iat[index, column]!r} {what}")
+            value = raw.iat[index, column]
+            shown = repr(value) if isinstance(value, str) else f"{float(value):g}"
+            problems.append(f"{_row(index)}: {COLUMNS[column]} = {shown} {what}")
     if problems:
         raise _error(
             source,
