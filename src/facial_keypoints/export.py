@@ -1,0 +1,84 @@
+"""Export the trained full model to TFLite (LiteRT) for mobile and real-time use, and check it.
+
+    python -m facial_keypoints.export [--env demo]
+
+Reads ``full_model`` and ``validation_faces`` through the Kedro catalog, writes ``full_model.tflite``
+beside the ``.keras`` file, checks that its predictions match Keras' on every validation face, and
+measures its single-face latency (p50/p99) with the TFLite interpreter. Needs TensorFlow (the
+default backend here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def export_tflite(model: Any, path: Path) -> Path:
+    """Write ``model`` as a TFLite flatbuffer at ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.export(str(path), format="litert", verbose=False)
+    return path
+
+
+def tflite_predict(path: Path, images: np.ndarray, threads: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Predict face by face with the TFLite interpreter: keypoints (N, 30) and per-face seconds."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    with warnings.catch_warnings():  # tf.lite.Interpreter's move to ai_edge_litert
+        warnings.simplefilter("ignore", UserWarning)
+        interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=threads)
+    source, target = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    interpreter.resize_tensor_input(source["index"], [1, *images.shape[1:], 1])
+    interpreter.allocate_tensors()
+    predictions, seconds = [], []
+    for image in images[..., None].astype(np.float32):
+        start = time.perf_counter()
+        interpreter.set_tensor(source["index"], image[None])
+        interpreter.invoke()
+        predictions.append(interpreter.get_tensor(target["index"])[0].copy())
+        seconds.append(time.perf_counter() - start)
+    return np.array(predictions), np.array(seconds)
+
+
+def check_export(model: Any, path: Path, images: np.ndarray) -> dict[str, float]:
+    """Largest difference from Keras' predictions (px) and single-face latency of the export."""
+    reference = model.predict(images[..., None].astype(np.float32), batch_size=256, verbose=0)
+    predictions, seconds = tflite_predict(path, images)
+    return {
+        "faces": len(images),
+        "max_abs_difference_px": float(np.abs(predictions - reference).max()),
+        "single_face_p50_ms": 1000 * float(np.percentile(seconds, 50)),
+        "single_face_p99_ms": 1000 * float(np.percentile(seconds, 99)),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Export the catalog's full model and print the check."""
+    from kedro.framework.session import KedroSession  # noqa: PLC0415
+    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(prog="python -m facial_keypoints.export",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--env", default=None, help="Kedro environment of the trained run")
+    args = parser.parse_args(argv)
+    bootstrap_project(Path.cwd())
+    catalog = KedroSession.create(project_path=Path.cwd(), env=args.env).load_context().catalog
+    model = catalog.load("full_model")
+    path = Path(catalog.get("full_model")._describe()["filepath"]).with_suffix(".tflite")
+    export_tflite(model, path)
+    report = check_export(model, path, catalog.load("validation_faces")["images"])
+    print(  # noqa: T201
+        f"{path}: {path.stat().st_size / 2**20:.1f} MiB; on {report['faces']} validation faces the "
+        f"largest difference from Keras is {report['max_abs_difference_px']:.2e} px; single face "
+        f"p50 {report['single_face_p50_ms']:.2f} ms, p99 {report['single_face_p99_ms']:.2f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
