@@ -10,7 +10,7 @@ from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
 from facial_keypoints.pipelines.data_engineering.nodes import parse_training
 from facial_keypoints.pipelines.modelling import training
 from facial_keypoints.pipelines.modelling.architectures import build_model
-from facial_keypoints.pipelines.modelling.nodes import predict, specialist_from
+from facial_keypoints.pipelines.modelling.nodes import predict, specialist_from, train_full_model
 from facial_keypoints.pipelines.modelling.training import FaceBatches, fit, make_optimizer
 
 CONFIG = {
@@ -105,3 +105,15 @@ def test_flip_tta_of_a_mirror_symmetric_predictor_changes_nothing():
     with_tta = predict(model, images, list(range(30)), 96.0, flip_tta=True)
     np.testing.assert_allclose(with_tta, plain, atol=1e-4)
     assert COLUMNS[0] == "left_eye_center_x" and plain[0, 0] == 60.0
+
+
+def test_the_same_seed_trains_the_same_model_on_cpu(faces, tmp_path):
+    params = {**CONFIG, "epochs": 2, "architecture": "compact", "seed": 5,
+              "options": {"filters": [4, 8], "dense_units": 16}}
+    flip = {"mirror": 96.0}
+    runs = []
+    for attempt in range(2):
+        model, summary = train_full_model(faces, faces, flip, {**params, "checkpoint_dir": str(tmp_path / str(attempt))})
+        runs.append((model.predict(faces["images"][..., None].astype("float32"), verbose=0), summary))
+    np.testing.assert_allclose(runs[0][0], runs[1][0], atol=1e-6)
+    assert runs[0][1]["history"]["val_rmse"] == pytest.approx(runs[1][1]["history"]["val_rmse"], abs=1e-6)
