@@ -77,6 +77,30 @@ def affine_matrices(
     return matrices, shifts
 
 
+def pixel_offset(mirror: float) -> float:
+    """The coordinate of pixel index 0's centre under the ``mirror`` convention (0.5 for 96)."""
+    return (mirror - (IMAGE_SIZE - 1)) / 2
+
+
+def centred_offsets(matrices: np.ndarray, shifts: np.ndarray, mirror: float) -> np.ndarray:
+    """Offsets b such that ``p' = M p + b`` equals ``M (p - c) + c + shift`` about the image centre c."""
+    centre = _CENTRE_INDEX + pixel_offset(mirror)
+    return centre + shifts - np.einsum("nij,j->ni", matrices, np.array([centre, centre]))
+
+
+def move_keypoints(keypoints: np.ndarray, matrices: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """``p' = M p + b`` for every keypoint of each face; points that leave the image become NaN."""
+    points = np.stack([keypoints[:, X_COLUMNS], keypoints[:, Y_COLUMNS]], -1)
+    moved = np.einsum("nij,nkj->nki", matrices, points) + offsets[:, None, :]
+    out = np.empty_like(keypoints)
+    out[:, X_COLUMNS], out[:, Y_COLUMNS] = moved[..., 0], moved[..., 1]
+    outside = (out < 0) | (out > IMAGE_SIZE)
+    outside[:, X_COLUMNS] |= outside[:, Y_COLUMNS]
+    outside[:, Y_COLUMNS] = outside[:, X_COLUMNS]
+    out[outside] = np.nan
+    return out
+
+
 def apply_affine(
     images: np.ndarray,
     keypoints: np.ndarray,
@@ -89,26 +113,14 @@ def apply_affine(
 
     Keypoints that leave the image become missing (NaN, mask 0).
     """
-    offset = (mirror - (IMAGE_SIZE - 1)) / 2  # coordinate of pixel index 0's centre
-    centre = _CENTRE_INDEX + offset
     out = np.empty_like(images)
     for i, (matrix, shift) in enumerate(zip(matrices, shifts, strict=True)):
         inverse = np.linalg.inv(matrix)[::-1, ::-1]  # pull-back map in (row, col) order
-        shift_rc = shift[::-1]
-        start = _CENTRE_INDEX - inverse @ (_CENTRE_INDEX + shift_rc)
-        out[i] = ndimage.affine_transform(
-            images[i], inverse, offset=start, order=1, mode="nearest"
-        )
-    points = np.stack([keypoints[:, X_COLUMNS], keypoints[:, Y_COLUMNS]], -1) - centre
-    moved = np.einsum("nij,nkj->nki", matrices, points) + centre + shifts[:, None, :]
-    new_keypoints = np.empty_like(keypoints)
-    new_keypoints[:, X_COLUMNS], new_keypoints[:, Y_COLUMNS] = moved[..., 0], moved[..., 1]
-    outside = (new_keypoints < 0) | (new_keypoints > IMAGE_SIZE)
-    outside[:, X_COLUMNS] |= outside[:, Y_COLUMNS]
-    outside[:, Y_COLUMNS] = outside[:, X_COLUMNS]
+        start = _CENTRE_INDEX - inverse @ (_CENTRE_INDEX + shift[::-1])
+        out[i] = ndimage.affine_transform(images[i], inverse, offset=start, order=1, mode="nearest")
+    new_keypoints = move_keypoints(keypoints, matrices, centred_offsets(matrices, shifts, mirror))
     new_mask = mask.copy()
-    new_mask[outside] = 0
-    new_keypoints[outside] = np.nan
+    new_mask[np.isnan(new_keypoints)] = 0
     return out, new_keypoints, new_mask
 
 
@@ -232,7 +244,7 @@ def estimate_mirror(
         faces, lx, ly, rx, ry = pixels[both], lx[both], ly[both], rx[both], ry[both]
         right_patch = _mean_patch(faces, rx, ry, dx)
         errors = [
-            np.mean((right_patch - _mean_patch(faces, lx, ly, -dx - (mirror - (IMAGE_SIZE - 1)))) ** 2)
+            np.mean((right_patch - _mean_patch(faces, lx, ly, -dx - 2 * pixel_offset(mirror))) ** 2)
             for mirror in candidates
         ]
         per_pair[left.removeprefix("left_")] = float(candidates[int(np.argmin(errors))])

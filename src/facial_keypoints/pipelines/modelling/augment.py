@@ -14,10 +14,13 @@ from typing import Any
 import numpy as np
 from keras import ops
 
-from facial_keypoints.keypoints import FLIP_PERMUTATION, IMAGE_SIZE, X_COLUMNS, Y_COLUMNS
-from facial_keypoints.pipelines.data_engineering.augment import affine_matrices
-
-_CENTRE_INDEX = (IMAGE_SIZE - 1) / 2
+from facial_keypoints.keypoints import FLIP_PERMUTATION
+from facial_keypoints.pipelines.data_engineering.augment import (
+    affine_matrices,
+    centred_offsets,
+    move_keypoints,
+    pixel_offset,
+)
 
 
 def random_transforms(
@@ -31,8 +34,7 @@ def random_transforms(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per face: a 2x2 matrix A and shift b on keypoint coordinates (p' = A p + b), and the flip flags."""
     matrices, shifts = affine_matrices(n, rng, max_rotation_deg, max_shift, tuple(scale_range))
-    centre = _CENTRE_INDEX + (mirror - (IMAGE_SIZE - 1)) / 2
-    offsets = centre + shifts - np.einsum("nij,j->ni", matrices, np.array([centre, centre]))
+    offsets = centred_offsets(matrices, shifts, mirror)
     flipped = rng.random(n) < flip_probability
     sign = np.where(flipped, -1.0, 1.0)
     matrices[:, 0, :] *= sign[:, None]
@@ -44,22 +46,15 @@ def transform_keypoints(
     keypoints: np.ndarray, matrices: np.ndarray, offsets: np.ndarray, flipped: np.ndarray
 ) -> np.ndarray:
     """Apply p' = A p + b to every keypoint, swap left/right names where flipped, NaN if outside."""
-    points = np.stack([keypoints[:, X_COLUMNS], keypoints[:, Y_COLUMNS]], -1)
-    moved = np.einsum("nij,nkj->nki", matrices, points) + offsets[:, None, :]
-    out = np.empty_like(keypoints)
-    out[:, X_COLUMNS], out[:, Y_COLUMNS] = moved[..., 0], moved[..., 1]
+    out = move_keypoints(keypoints, matrices, offsets)
     out[flipped] = out[flipped][:, list(FLIP_PERMUTATION)]
-    outside = (out < 0) | (out > IMAGE_SIZE)
-    outside[:, X_COLUMNS] |= outside[:, Y_COLUMNS]
-    outside[:, Y_COLUMNS] = outside[:, X_COLUMNS]
-    out[outside] = np.nan
     return out
 
 
 def pullback_transforms(matrices: np.ndarray, offsets: np.ndarray, mirror: float) -> np.ndarray:
     """Keras' (N, 8) projective transforms mapping output pixel indices to input pixel indices."""
-    pixel_offset = (mirror - (IMAGE_SIZE - 1)) / 2  # coordinate of pixel index 0's centre
-    index_offsets = offsets + np.einsum("nij,j->ni", matrices, [pixel_offset] * 2) - pixel_offset
+    offset = pixel_offset(mirror)
+    index_offsets = offsets + np.einsum("nij,j->ni", matrices, [offset, offset]) - offset
     inverse = np.linalg.inv(matrices)
     start = -np.einsum("nij,nj->ni", inverse, index_offsets)
     zeros = np.zeros((len(matrices), 2))
