@@ -155,14 +155,16 @@ class FaceBatches(keras.utils.PyDataset):
         augment: dict[str, Any] | None = None,
         mirror: float = 96.0,
         columns: list[int] | None = None,
+        start_epoch: int = 0,
         **kwargs: Any,
     ) -> None:
-        """``augment``: options of :func:`augment_batch`; None for plain (validation) batches."""
+        """``augment``: options of :func:`augment_batch`, None for plain (validation) batches;
+        ``start_epoch``: the epoch a resumed run continues from (so it sees the same batches)."""
         super().__init__(**kwargs)
         self.images, self.keypoints = images, keypoints
         self.columns = list(range(keypoints.shape[1])) if columns is None else columns
         self.batch_size, self.seed, self.augment, self.mirror = batch_size, seed, augment, mirror
-        self.epoch = 0
+        self.epoch = start_epoch
         self.order = self._order()
 
     def _order(self) -> np.ndarray:
@@ -219,8 +221,17 @@ def fit(
 
     Returns the per-epoch history (loss, rmse, val_loss, val_rmse, seconds).
     """
+    checkpoint_dir = Path(checkpoint_dir)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    history_file = checkpoint_dir / "history.csv"
+    resuming = (checkpoint_dir / "backup").exists()
+    if not resuming:
+        history_file.unlink(missing_ok=True)
+    done = len(_read_history(history_file)["loss"]) if history_file.exists() else 0
+    if resuming:
+        logger.info("Resuming %s at epoch %d from %s", model.name, done + 1, checkpoint_dir)
     batches = FaceBatches(*train, config["batch_size"], config["seed"], config.get("augment"), mirror,
-                          columns)
+                          columns, start_epoch=done)
     validation_batches = FaceBatches(*validation, 256, config["seed"], columns=columns)
     steps = len(batches) * config["epochs"]
     model.compile(
@@ -228,15 +239,6 @@ def fit(
         loss=MaskedMSE(std),
         metrics=[MaskedRMSE()],
     )
-    checkpoint_dir = Path(checkpoint_dir)
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    history_file = checkpoint_dir / "history.csv"
-    if (checkpoint_dir / "backup").exists():
-        batches.epoch = len(_read_history(history_file)["loss"]) if history_file.exists() else 0
-        batches.order = batches._order()
-        logger.info("Resuming %s at epoch %d from %s", model.name, batches.epoch + 1, checkpoint_dir)
-    else:
-        history_file.unlink(missing_ok=True)
     callbacks = [
         EpochTimer(),
         keras.callbacks.BackupAndRestore(str(checkpoint_dir / "backup")),
