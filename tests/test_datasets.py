@@ -1,12 +1,24 @@
-"""Reading Kaggle's raw files from .csv or .zip, and storing arrays atomically."""
+"""Reading Kaggle's raw files from .csv or .zip, and storing artefacts atomically."""
 
+import json
+import signal
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from facial_keypoints.datasets import KaggleCSVDataset, KerasModelDataset, NpzDataset
+from facial_keypoints.datasets import (
+    AtomicCSVDataset,
+    AtomicJSONDataset,
+    KaggleCSVDataset,
+    KerasModelDataset,
+    NpzDataset,
+)
 from facial_keypoints.errors import InputDataError, RawFileError
 from facial_keypoints.pipelines.modelling.architectures import build_model
 
@@ -117,3 +129,40 @@ def test_keras_model_dataset_round_trip(tmp_path):
     assert [p.name for p in (tmp_path / "models").iterdir()] == ["m.keras"]
     x = np.zeros((2, 96, 96, 1), "float32")
     np.testing.assert_allclose(dataset.load().predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_csv_and_json_round_trip(tmp_path):
+    frame = pd.DataFrame({"RowId": [1, 2], "Location": [30.5, 61.25]})
+    csv = AtomicCSVDataset(filepath=str(tmp_path / "out" / "submission.csv"))
+    csv.save(frame)
+    assert (tmp_path / "out" / "submission.csv").read_text() == "RowId,Location\n1,30.5\n2,61.25\n"
+    pd.testing.assert_frame_equal(csv.load(), frame)
+    metrics = AtomicJSONDataset(filepath=str(tmp_path / "metrics.json"), save_args={"indent": 2})
+    metrics.save({"val_rmse": 1.5, "per_keypoint": {"nose_tip_x": 1.2}})
+    assert metrics.load() == {"val_rmse": 1.5, "per_keypoint": {"nose_tip_x": 1.2}}
+    assert json.loads((tmp_path / "metrics.json").read_text())["val_rmse"] == 1.5
+
+
+KILLED_WRITER = """
+import sys
+import numpy as np, pandas as pd
+from facial_keypoints.datasets import AtomicCSVDataset
+dataset = AtomicCSVDataset(filepath=sys.argv[1])
+print("writing", flush=True)
+dataset.save(pd.DataFrame({"RowId": np.arange(20_000_000), "Location": np.full(20_000_000, 48.0)}))
+"""
+
+
+def test_a_csv_write_killed_by_sigkill_leaves_the_previous_file(tmp_path):
+    path = tmp_path / "submission.csv"
+    AtomicCSVDataset(filepath=str(path)).save(pd.DataFrame({"RowId": [1], "Location": [2.0]}))
+    writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(path)], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline() == "writing\n"
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".submission.csv.*")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)  # well into writing the 20 million rows
+    writer.send_signal(signal.SIGKILL)
+    assert writer.wait(30) == -signal.SIGKILL
+    pd.testing.assert_frame_equal(AtomicCSVDataset(filepath=str(path)).load(),
+                                  pd.DataFrame({"RowId": [1], "Location": [2.0]}))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import keras
@@ -113,6 +115,54 @@ def trained_demo(tmp_path_factory) -> Path:
     return project
 
 
+def test_a_run_killed_by_sigkill_mid_training_resumes_and_ends_as_an_uninterrupted_run(
+    trained_demo, tmp_path, monkeypatch
+):
+    project = make_project(tmp_path, monkeypatch)
+    inputs = project / "data" / "demo" / "05_model_input"
+    shutil.copytree(trained_demo / "data" / "demo" / "05_model_input", inputs)
+    command = [sys.executable, "-m", "kedro", "run", "--env", "demo", "--nodes", "train_full_model",
+               "--params", "full_model.epochs=6,full_model.verbose=0"]
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "300"}
+    state = project / "data" / "demo" / "06_models" / "checkpoints" / "full_model" / "state.json"
+    model_file = project / "data" / "demo" / "06_models" / "full_model.keras"
+
+    killed = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while killed.poll() is None and time.monotonic() < deadline:
+        if state.exists() and json.loads(state.read_text())["epochs_done"] >= 3:
+            killed.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    assert killed.wait(60) == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not model_file.exists()
+    done = json.loads(state.read_text())["epochs_done"]
+    assert 3 <= done < 6
+
+    resumed = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300,
+                             check=False)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"Resuming full_model after epoch {done}" in resumed.stdout + resumed.stderr
+    assert not state.parent.exists()  # a finished run leaves no checkpoint behind
+    resumed_model = keras.saving.load_model(model_file)
+    resumed_summary = json.loads((model_file.parent / "full_model_training.json").read_text())
+
+    model_file.unlink()
+    uninterrupted = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True,
+                                   timeout=300, check=False)
+    assert uninterrupted.returncode == 0, uninterrupted.stderr[-2000:]
+    assert "Resuming" not in uninterrupted.stdout + uninterrupted.stderr
+    model = keras.saving.load_model(model_file)
+    summary = json.loads((model_file.parent / "full_model_training.json").read_text())
+
+    assert resumed_summary["epochs"] == summary["epochs"] == 6
+    assert resumed_summary["history"]["val_rmse"] == pytest.approx(summary["history"]["val_rmse"], abs=1e-6)
+    faces = np.load(inputs / "validation_faces.npz")["images"][..., None].astype("float32")
+    np.testing.assert_allclose(resumed_model.predict(faces, verbose=0), model.predict(faces, verbose=0),
+                               atol=1e-5)
+
+
 def test_modelling_trains_full_model_and_specialists_on_demo_data(trained_demo):
     models = trained_demo / "data" / "demo" / "06_models"
     assert (models / "full_model.keras").is_file()
@@ -123,7 +173,7 @@ def test_modelling_trains_full_model_and_specialists_on_demo_data(trained_demo):
     assert combination["val_rmse"] <= combination["val_rmse_full_model"] + 1e-6
     summary = json.loads((models / "full_model_training.json").read_text())
     assert summary["epochs"] == 1 and summary["training_samples"] == 480
-    assert not list((models / "checkpoints").rglob("backup"))  # finished runs leave no backup
+    assert not list((models / "checkpoints").rglob("*.json"))  # finished runs leave no checkpoint
 
 
 def test_predict_and_reporting_write_the_submission_metrics_and_plots(trained_demo, monkeypatch):

@@ -1,7 +1,12 @@
-"""Custom Kedro datasets: Kaggle's raw CSVs (zipped or not) and dicts of NumPy arrays as ``.npz``."""
+"""Custom Kedro datasets: Kaggle's raw CSVs (zipped or not), and atomically written artefacts.
+
+Every artefact the pipelines write goes to a temporary file that is renamed into place, so a run
+killed at any moment never leaves a truncated file that a later run would trust.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -123,11 +128,19 @@ class KaggleCSVDataset(AbstractDataset[None, pd.DataFrame]):
 
 
 class _LocalFileDataset(AbstractDataset[Any, Any]):
-    """A dataset stored as one local file at ``filepath``."""
+    """A dataset stored as one local file at ``filepath``, written atomically by its ``save``."""
 
-    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
-        """Store the data at ``filepath``."""
+    def __init__(
+        self,
+        filepath: str,
+        load_args: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Store the data at ``filepath``; ``load_args``/``save_args`` go to the reader/writer."""
         self._filepath = Path(filepath)
+        self._load_args = dict(load_args or {})
+        self._save_args = dict(save_args or {})
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
@@ -135,6 +148,30 @@ class _LocalFileDataset(AbstractDataset[Any, Any]):
 
     def _exists(self) -> bool:
         return self._filepath.is_file()
+
+
+class AtomicCSVDataset(_LocalFileDataset):
+    """A pandas DataFrame as a CSV file (no index column by default), written atomically."""
+
+    def load(self) -> pd.DataFrame:
+        """Read the CSV."""
+        return pd.read_csv(self._filepath, **self._load_args)
+
+    def save(self, data: pd.DataFrame) -> None:
+        """Write the CSV to a temporary file, then move it into place."""
+        atomic_write(self._filepath, lambda tmp: data.to_csv(tmp, **{"index": False, **self._save_args}))
+
+
+class AtomicJSONDataset(_LocalFileDataset):
+    """JSON-serialisable data as a ``.json`` file (``save_args`` go to ``json.dumps``), written atomically."""
+
+    def load(self) -> Any:
+        """Parse the JSON file."""
+        return json.loads(self._filepath.read_text())
+
+    def save(self, data: Any) -> None:
+        """Write the JSON to a temporary file, then move it into place."""
+        atomic_write(self._filepath, lambda tmp: tmp.write_text(json.dumps(data, **self._save_args)))
 
 
 class NpzDataset(_LocalFileDataset):
@@ -153,8 +190,8 @@ class NpzDataset(_LocalFileDataset):
 class KerasModelDataset(_LocalFileDataset):
     """A Keras 3 model as a ``.keras`` file, on any backend (no TensorFlow needed), written atomically.
 
-    The base catalog uses kedro-datasets' TensorFlowModelDataset; the ``gpu`` environment, whose
-    machine runs Keras on JAX or PyTorch without TensorFlow, uses this one for the same files.
+    Unlike kedro-datasets' TensorFlowModelDataset it needs no TensorFlow, so the same catalog serves
+    the ``gpu`` environment, whose machine runs Keras on JAX or PyTorch.
     """
 
     def load(self) -> Any:

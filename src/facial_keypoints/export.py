@@ -18,11 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from facial_keypoints.datasets import atomic_write
+
 
 def export_tflite(model: Any, path: Path) -> Path:
-    """Write ``model`` as a TFLite flatbuffer at ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.export(str(path), format="litert", verbose=False)
+    """Write ``model`` as a TFLite flatbuffer at ``path`` (atomically)."""
+    atomic_write(path, lambda tmp: model.export(str(tmp), format="litert", verbose=False), suffix=".tflite")
     return path
 
 

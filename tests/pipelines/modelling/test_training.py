@@ -1,7 +1,5 @@
 """Training loop: batches, schedules, resume after a crash, specialists, prediction with flip TTA."""
 
-import csv
-
 import keras
 import numpy as np
 import pytest
@@ -52,32 +50,73 @@ def test_sgd_momentum_and_learning_rate_follow_the_tutorials_linear_schedules():
     assert optimizer.final_momentum == 0.999 and optimizer.nesterov
 
 
-def test_a_run_killed_mid_training_resumes_from_its_last_checkpoint(faces, tmp_path, monkeypatch):
+def test_a_run_killed_mid_training_resumes_and_ends_as_an_uninterrupted_run(faces, tmp_path, monkeypatch):
     train = (faces["images"], faces["keypoints"])
     std = np.nanstd(faces["keypoints"], axis=0)
     mean = np.nanmean(faces["keypoints"], axis=0)
+    x = faces["images"][..., None].astype("float32")
+
+    def model():
+        keras.utils.set_random_seed(0)
+        return build_model("compact", 30, mean, std, {"filters": [4, 8], "dense_units": 16, "dropout": 0.3})
+
+    uninterrupted = model()
+    expected = fit(uninterrupted, train, train, std, CONFIG, 96.0, tmp_path / "uninterrupted")
+
     original = training.EpochTimer.on_epoch_end
 
-    def killed_after_two_epochs(self, epoch, logs=None):
+    def killed_in_the_third_epoch(self, epoch, logs=None):
         original(self, epoch, logs)
         if epoch == 2:
             raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(training.EpochTimer, "on_epoch_end", killed_after_two_epochs)
+    monkeypatch.setattr(training.EpochTimer, "on_epoch_end", killed_in_the_third_epoch)
     with pytest.raises(KeyboardInterrupt):
-        fit(build_model("mlp", 30, mean, std), train, train, std, CONFIG, 96.0, tmp_path)
+        fit(model(), train, train, std, CONFIG, 96.0, tmp_path / "killed")
     monkeypatch.undo()
-    assert (tmp_path / "backup").exists()
+    assert sorted(p.name for p in (tmp_path / "killed").iterdir()) == ["epoch-0002.weights.h5", "state.json"]
 
     started = []
     monkeypatch.setattr(training.EpochTimer, "on_epoch_begin",
                         lambda self, epoch, logs=None: started.append(epoch) or setattr(self, "_start", 0))
-    history = fit(build_model("mlp", 30, mean, std), train, train, std, CONFIG, 96.0, tmp_path)
+    resumed = model()
+    history = fit(resumed, train, train, std, CONFIG, 96.0, tmp_path / "killed")
     assert started == [2, 3]  # epochs 0 and 1 were restored, not trained again
-    assert len(history["loss"]) == 4
-    with (tmp_path / "history.csv").open() as handle:
-        assert [int(row["epoch"]) for row in csv.DictReader(handle)] == [0, 1, 2, 3]
-    assert not (tmp_path / "backup").exists()  # a finished run leaves no checkpoint to resume
+    assert history["val_rmse"] == pytest.approx(expected["val_rmse"], abs=1e-6)
+    np.testing.assert_allclose(resumed.predict(x, verbose=0), uninterrupted.predict(x, verbose=0), atol=1e-5)
+    assert not (tmp_path / "killed").exists()  # a finished run leaves no checkpoint to resume
+
+
+def test_a_checkpoint_of_other_parameters_is_not_resumed(faces, tmp_path, monkeypatch):
+    train = (faces["images"], faces["keypoints"])
+    std = np.nanstd(faces["keypoints"], axis=0)
+    mean = np.nanmean(faces["keypoints"], axis=0)
+    monkeypatch.setattr(training.Checkpoint, "finish", lambda self, model: None)  # keep the checkpoint
+    fit(build_model("mlp", 30, mean, std), train, train, std, {**CONFIG, "epochs": 2}, 96.0, tmp_path)
+    monkeypatch.undo()
+    history = fit(build_model("mlp", 30, mean, std), train, train, std, {**CONFIG, "seed": 1}, 96.0, tmp_path)
+    assert len(history["loss"]) == 4  # trained from the start, not resumed from the other run
+
+
+def test_early_stopping_gives_back_the_best_epochs_weights(faces, tmp_path, monkeypatch):
+    train = (faces["images"], faces["keypoints"])
+    std = np.nanstd(faces["keypoints"], axis=0)
+    mean = np.nanmean(faces["keypoints"], axis=0)
+    losses = iter([3.0, 1.0, 2.0, 2.5, 0.5])
+    original = training.EpochTimer.on_epoch_end
+    saved = {}
+
+    def scripted_val_loss(self, epoch, logs=None):
+        original(self, epoch, logs)
+        logs["val_loss"] = next(losses)
+        saved[epoch] = [w.copy() for w in self.model.get_weights()]
+
+    monkeypatch.setattr(training.EpochTimer, "on_epoch_end", scripted_val_loss)
+    model = build_model("mlp", 30, mean, std)
+    history = fit(model, train, train, std, {**CONFIG, "epochs": 5, "patience": 2}, 96.0, tmp_path)
+    assert history["val_loss"] == [3.0, 1.0, 2.0, 2.5]  # stopped two epochs after the best
+    for got, best in zip(model.get_weights(), saved[1], strict=True):
+        np.testing.assert_array_equal(got, best)
 
 
 def test_a_specialist_starts_exactly_where_the_full_model_is(faces):
