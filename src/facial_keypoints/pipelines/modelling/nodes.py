@@ -101,16 +101,30 @@ def train_specialist(
     return model, _summary(history, int(rows.sum()))
 
 
+def predict_pixels(model: keras.Model, pixels: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """``model``'s outputs for ``pixels`` (N, 96, 96, 1), batch by batch, the last batch padded to
+    full size: one compiled shape per model and no input pipeline, about 1.5x faster than
+    ``model.predict`` here."""
+    outputs = []
+    for start in range(0, len(pixels), batch_size):
+        batch = pixels[start : start + batch_size]
+        padding = batch_size - len(batch)
+        if padding:
+            batch = np.concatenate([batch, np.zeros((padding, *batch.shape[1:]), batch.dtype)])
+        outputs.append(keras.ops.convert_to_numpy(model.predict_on_batch(batch))[: batch_size - padding])
+    return np.concatenate(outputs)
+
+
 def predict(
     model: keras.Model, images: np.ndarray, columns: list[int], mirror: float, flip_tta: bool
 ) -> np.ndarray:
     """The model's keypoints (for ``columns``) in pixels; with ``flip_tta`` averaged with the
     un-mirrored, left/right-swapped prediction of each mirrored face."""
     pixels = images[..., None].astype(np.float32)
-    predicted = model.predict(pixels, batch_size=256, verbose=0)
     if not flip_tta:
-        return predicted
-    mirrored = model.predict(np.ascontiguousarray(pixels[:, :, ::-1]), batch_size=256, verbose=0)
+        return predict_pixels(model, pixels)
+    both = predict_pixels(model, np.concatenate([pixels, pixels[:, :, ::-1]]))
+    predicted, mirrored = both[: len(pixels)], both[len(pixels) :]
     x_columns = [i for i, column in enumerate(columns) if column % 2 == 0]
     mirrored[:, x_columns] = mirror - mirrored[:, x_columns]
     swapped = [columns.index(FLIP_PERMUTATION[column]) for column in columns]

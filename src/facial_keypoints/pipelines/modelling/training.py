@@ -282,7 +282,7 @@ class Checkpoint(keras.callbacks.Callback):
         state["seed_states"] = [ops.convert_to_numpy(v).tolist() for v in _seed_states(self.model)]
         state["stopped"] = bool(self.patience) and state["wait"] >= self.patience
         atomic_write(self._state_file, lambda tmp: tmp.write_text(json.dumps(state)))
-        keep = {self._weights(done), self._weights(state["best_epoch"])}
+        keep = {self._weights(done), self._weights(state["best_epoch"] if self.patience else done)}
         for old in self.directory.glob("epoch-*.weights.h5"):
             if old not in keep:
                 old.unlink()
