@@ -44,7 +44,8 @@ def require_columns(frame: pd.DataFrame, required: Iterable[str], source: str) -
     if missing:
         raise InputDataError(
             f"{source}: missing column(s) {missing}; found {list(frame.columns)[:_MAX_LISTED]}"
-            f"{'...' if frame.shape[1] > _MAX_LISTED else ''}. Use Kaggle's file unchanged "
+            f"{f' and {frame.shape[1] - _MAX_LISTED} more' if frame.shape[1] > _MAX_LISTED else ''}. "
+            "Use Kaggle's file unchanged "
             "(training.csv: the 30 keypoint columns and Image; test.csv: ImageId and Image; "
             "IdLookupTable.csv: RowId, ImageId, FeatureName, Location)."
         )

@@ -213,11 +213,11 @@ class Checkpoint(keras.callbacks.Callback):
     """Saves the whole training state after every epoch, so that a killed run resumes exactly.
 
     ``state.json`` holds the history, the early-stopping count, the dropout layers' random states
-    and the numbers of the last and the best epoch, whose weights (model and optimiser) sit beside it as ``epoch-NNNN.weights.h5``. Each
-    file is written to a temporary name and renamed into place, the weights before the state that
-    names them, so a kill at any moment leaves the previous state or the new one, never a
-    half-written file that a later run trusts. A checkpoint written for other parameters, another
-    model (or starting weights) or other data is ignored.
+    and the numbers of the last and the best epoch, whose weights (model and optimiser) sit beside
+    it as ``epoch-NNNN.weights.h5``. Each file is written to a temporary name and renamed into
+    place, the weights before the state that names them, so a kill at any moment leaves the
+    previous state or the new one, never a half-written file that a later run trusts. A checkpoint
+    written for other parameters, another model (or starting weights) or other data is ignored.
     """
 
     def __init__(self, directory: Path, fingerprint: str, patience: int = 0) -> None:
@@ -287,7 +287,8 @@ class Checkpoint(keras.callbacks.Callback):
             if old not in keep:
                 old.unlink()
         if state["stopped"]:
-            logger.info("Early stopping after epoch %d: the best was epoch %d", done, state["best_epoch"])
+            logger.info("Early stopping %s after epoch %d: the best was epoch %d", self.directory.name, done,
+                        state["best_epoch"])
             self.model.stop_training = True
 
     def finish(self, model: keras.Model) -> None:
