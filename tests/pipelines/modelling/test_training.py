@@ -75,6 +75,7 @@ def test_a_run_killed_mid_training_resumes_and_ends_as_an_uninterrupted_run(face
         fit(model(), train, train, std, CONFIG, 96.0, tmp_path / "killed")
     monkeypatch.undo()
     assert sorted(p.name for p in (tmp_path / "killed").iterdir()) == ["epoch-0002.weights.h5", "state.json"]
+    (tmp_path / "killed" / ".epoch-0003.weights.h5.x1.tmp.weights.h5").write_bytes(b"\x89HDF cut short")
 
     started = []
     monkeypatch.setattr(training.EpochTimer, "on_epoch_begin",
