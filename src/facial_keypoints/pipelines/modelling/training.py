@@ -226,7 +226,7 @@ class Checkpoint(keras.callbacks.Callback):
         self.directory, self.fingerprint, self.patience = Path(directory), fingerprint, patience
         self.state: dict[str, Any] = {"fingerprint": fingerprint, "epochs_done": 0, "history": {},
                                       "best_epoch": None, "best_val_loss": None, "wait": 0,
-                                      "stopped": False}
+                                      "stopped": False, "seed_states": []}
 
     @property
     def _state_file(self) -> Path:
