@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from facial_keypoints.datasets import KaggleCSVDataset, atomic_write
+from facial_keypoints.export import latency_ms
 from facial_keypoints.pipelines.data_engineering.nodes import parse_test, parse_training
 
 
@@ -86,7 +87,7 @@ def single_face_latency(predict: Callable[[np.ndarray], Any], pixels: np.ndarray
         start = time.perf_counter()
         predict(pixels[i % len(pixels)][None])
         seconds.append(time.perf_counter() - start)
-    return {"p50_ms": 1000 * float(np.percentile(seconds, 50)), "p99_ms": 1000 * float(np.percentile(seconds, 99))}
+    return latency_ms(seconds)
 
 
 def benchmark_prediction(catalog: Any, repeats: int) -> dict[str, Any]:
@@ -95,16 +96,16 @@ def benchmark_prediction(catalog: Any, repeats: int) -> dict[str, Any]:
     import keras  # noqa: PLC0415
 
     from facial_keypoints.keypoints import SPECIALIST_GROUPS  # noqa: PLC0415
-    from facial_keypoints.pipelines.modelling.nodes import combine, predict_all, predict_pixels  # noqa: PLC0415
+    from facial_keypoints.pipelines.modelling.nodes import predict_pixels  # noqa: PLC0415
+    from facial_keypoints.pipelines.submission.nodes import predict_test  # noqa: PLC0415
 
     full_model = catalog.load("full_model")
     specialists = {name: catalog.load(f"{name}.model") for name in SPECIALIST_GROUPS}
-    combination, mirror = catalog.load("combination"), catalog.load("flip_convention")["mirror"]
+    combination, flip_convention = catalog.load("combination"), catalog.load("flip_convention")
     test = catalog.load("test_faces")
 
-    def whole_test_set() -> np.ndarray:
-        full, parts = predict_all(full_model, specialists, test["images"], mirror, combination["flip_tta"])
-        return combine(full, parts, combination["sources"])
+    def whole_test_set() -> Any:  # the submission pipeline's own prediction node
+        return predict_test(test, combination, flip_convention, full_model, **specialists)
 
     start = time.perf_counter()
     whole_test_set()  # the first call compiles each model's prediction function
@@ -125,8 +126,7 @@ def benchmark_prediction(catalog: Any, repeats: int) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as folder:
             path = export_tflite(full_model, Path(folder) / "full_model.tflite")
             _, seconds = tflite_predict(path, np.concatenate([test["images"]] * 2)[:1000])
-        results["single_face_tflite"] = {"p50_ms": 1000 * float(np.percentile(seconds[100:], 50)),
-                                         "p99_ms": 1000 * float(np.percentile(seconds[100:], 99))}
+        results["single_face_tflite"] = latency_ms(seconds[100:])  # after 100 warm-up faces
     return results
 
 

@@ -47,6 +47,12 @@ def tflite_predict(path: Path, images: np.ndarray, threads: int = 2) -> tuple[np
     return np.array(predictions), np.array(seconds)
 
 
+def latency_ms(seconds: Any) -> dict[str, float]:
+    """p50 and p99 of per-call ``seconds``, in milliseconds."""
+    p50, p99 = np.percentile(seconds, [50, 99])
+    return {"p50_ms": 1000 * float(p50), "p99_ms": 1000 * float(p99)}
+
+
 def check_export(model: Any, path: Path, images: np.ndarray) -> dict[str, float]:
     """Largest difference from Keras' predictions (px) and single-face latency of the export."""
     reference = model.predict(images[..., None].astype(np.float32), batch_size=256, verbose=0)
@@ -54,8 +60,7 @@ def check_export(model: Any, path: Path, images: np.ndarray) -> dict[str, float]
     return {
         "faces": len(images),
         "max_abs_difference_px": float(np.abs(predictions - reference).max()),
-        "single_face_p50_ms": 1000 * float(np.percentile(seconds, 50)),
-        "single_face_p99_ms": 1000 * float(np.percentile(seconds, 99)),
+        **{f"single_face_{key}": value for key, value in latency_ms(seconds).items()},
     }
 
 
