@@ -1,8 +1,6 @@
-"""Errors a user can cause with their input files, each reported as one clear message."""
+"""Errors a user can cause (input files, parameters, damaged state), each shown as one clear message."""
 
 from __future__ import annotations
-
-from kedro.io import DatasetError
 
 KAGGLE_DOWNLOAD_HINT = (
     "Get it with `kaggle competitions download -c facial-keypoints-detection` and unzip the "
@@ -13,10 +11,6 @@ KAGGLE_DOWNLOAD_HINT = (
 
 class InputDataError(ValueError):
     """A problem with the user's input data; its message names the file, row(s) and fix."""
-
-
-class RawFileError(InputDataError, DatasetError):
-    """A raw file is missing or unreadable (a DatasetError, so Kedro passes it on unwrapped)."""
 
 
 def find_input_error(exc: BaseException) -> InputDataError | None:

@@ -1,32 +1,63 @@
-"""Project hooks: what a user needs to read at the end of a run."""
+"""Project hooks: parameters checked before anything runs, demo files generated when missing, and
+what a user needs to read at the end of a run."""
 
 from __future__ import annotations
 
+import logging
 import os
+from pathlib import Path
 from typing import Any
 
 import click
+from kedro.config import MissingConfigException
+from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 
-from facial_keypoints import kaggle
+from facial_keypoints.data.synthetic import write_demo_files
+from facial_keypoints.kaggle_api import COMPETITION
+from facial_keypoints.params import check_parameters
 from facial_keypoints.pipelines.reporting.nodes import format_metrics
 
-
-def _path(catalog: DataCatalog, name: str) -> str:
-    """Where a file dataset lives, relative to the current folder."""
-    return os.path.relpath(catalog.get(name)._describe()["filepath"])
+logger = logging.getLogger(__name__)
 
 
-def _upload(path: str, message: str) -> None:
-    """Submit to Kaggle, or say exactly what is missing (the CSV stays written either way)."""
-    try:
-        kaggle.submit(path, message)
-    except kaggle.KaggleUnavailable as exc:
-        click.echo(f"Not uploaded: {exc}")
-    else:
-        click.echo(f"Uploaded {path} to Kaggle: see your submissions page for the score.")
+class ParameterCheckHook:
+    """Every parameter block checked as soon as the configuration is loaded, before any node runs."""
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        """Raise one clear ParameterError for the first parameter that is not allowed."""
+        check_parameters(context.config_loader["parameters"])
+
+
+class DemoDataHook:
+    """In an environment with a ``demo`` config (``conf/demo/demo.yml``), generate Kaggle-format
+    demo files into its ``folder`` before a run when they are missing, so no download is needed."""
+
+    def __init__(self) -> None:
+        """No demo settings until a context is created."""
+        self._settings: dict[str, Any] | None = None
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        """Remember the environment's demo settings, if it has any."""
+        try:
+            self._settings = dict(context.config_loader["demo"])
+        except MissingConfigException:
+            self._settings = None
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        """Write the demo files if the raw folder lacks training data."""
+        if not self._settings:
+            return
+        settings = dict(self._settings)
+        folder = Path(settings.pop("folder"))
+        if not any((folder / name).is_file() for name in ("training.csv", "training.zip")):
+            logger.info("Generating demo data in %s", folder)
+            write_demo_files(folder, **settings)
 
 
 class RunSummaryHook:
@@ -45,12 +76,14 @@ class RunSummaryHook:
             path = _path(catalog, "submission")
             rmse = catalog.load("combination")["val_rmse"]
             rows = len(catalog.load("submission"))
-            message = f"facial-keypoints, validation RMSE {rmse:.4f}"
             click.echo(
                 f"\nValidation RMSE of the final combination: {rmse:.4f} px\n"
                 f"Submission: {path} ({rows} rows)\n"
-                f"Upload it with:\n  kaggle competitions submit -c {kaggle.COMPETITION} "
-                f'-f {path} -m "{message}"'
+                f"Upload it with:\n  kaggle competitions submit -c {COMPETITION} "
+                f'-f {path} -m "facial-keypoints, validation RMSE {rmse:.4f}"'
             )
-            if catalog.load("params:submit"):
-                _upload(path, message)
+
+
+def _path(catalog: DataCatalog, name: str) -> str:
+    """Where a file dataset lives, relative to the current folder."""
+    return os.path.relpath(catalog.get(name).filepath)

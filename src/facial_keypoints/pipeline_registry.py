@@ -1,24 +1,36 @@
-"""Project pipelines."""
+"""Project pipelines: every package under ``pipelines/`` (as ``kedro pipeline create`` makes them),
+plus ``submission``, all of them together."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from kedro.pipeline import Pipeline
 
-from facial_keypoints.pipelines import data_engineering, modelling, reporting, submission
+from facial_keypoints import pipelines as pipelines_package
+
+
+def discover_pipelines() -> dict[str, Pipeline]:
+    """``create_pipeline()`` of every pipeline package, by package name.
+
+    Like Kedro's ``find_pipelines()``, but always all of them: ``submission`` needs every pipeline
+    even when ``kedro run --pipelines submission`` asks Kedro's discovery for that name alone.
+    """
+    return {
+        module.name: importlib.import_module(f"{pipelines_package.__name__}.{module.name}").create_pipeline()
+        for module in pkgutil.iter_modules(pipelines_package.__path__)
+        if module.ispkg
+    }
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Register the project's pipelines.
 
-    ``submission`` runs everything a submission needs (parse, train, report, predict, write); ``predict``
-    only predicts and writes, re-using the models already trained; ``__default__`` is ``submission``.
+    ``submission`` (the default) runs everything a submission needs: parse, train, report, predict,
+    write. ``predict`` only predicts and writes, re-using the models already trained.
     """
-    pipelines = {
-        "data_engineering": data_engineering.create_pipeline(),
-        "modelling": modelling.create_pipeline(),
-        "reporting": reporting.create_pipeline(),
-        "predict": submission.create_pipeline(),
-    }
+    pipelines = discover_pipelines()
     pipelines["submission"] = sum(pipelines.values(), Pipeline([]))
     pipelines["__default__"] = pipelines["submission"]
     return pipelines

@@ -2,10 +2,10 @@
 from the Kedro defaults. For further information, including these default values, see
 https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration"""
 
-from facial_keypoints.hooks import RunSummaryHook
+from facial_keypoints.hooks import DemoDataHook, ParameterCheckHook, RunSummaryHook
 
 # Instantiated project hooks, executed in a Last-In-First-Out (LIFO) order.
-HOOKS = (RunSummaryHook(),)
+HOOKS = (RunSummaryHook(), DemoDataHook(), ParameterCheckHook())
 
 # Installed plugins for which to disable hook auto-registration.
 # DISABLE_HOOKS_FOR_PLUGINS = ("kedro-viz",)
@@ -36,10 +36,8 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     # Environments (demo, gpu) override single parameters; the rest come from base.
     "merge_strategy": {"parameters": "soft"},
-    # "config_patterns": {
-    #     "spark" : ["spark*/"],
-    #     "parameters": ["parameters*", "parameters*/**", "**/parameters*"],
-    # }
+    # demo.yml (conf/demo): where and how the demo environment generates its raw files.
+    "config_patterns": {"demo": ["demo*", "demo*/**"]},
 }
 
 # Class that manages Kedro's library components.

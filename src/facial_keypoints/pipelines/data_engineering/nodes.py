@@ -1,22 +1,19 @@
 """Nodes of the data_engineering pipeline: parse, validate, clean, split and augment the faces.
 
-Faces travel between nodes as dicts of arrays: ``images`` uint8 (N, 96, 96), ``keypoints`` float32
-(N, 30) in Kaggle's column order with NaN where missing, ``mask`` uint8 (N, 30) with 1 where a value
-is present, and ``ids`` int64 (N,) (the training row number from 1, or the test ImageId).
+Faces travel between nodes as dicts of arrays (:mod:`facial_keypoints.faces`).
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from facial_keypoints.keypoints import COLUMNS, IMAGE_COLUMN, IMAGE_ID_COLUMN
-from facial_keypoints.pipelines.data_engineering.augment import AUGMENTATIONS, estimate_mirror
-from facial_keypoints.pipelines.data_engineering.parsing import (
+from facial_keypoints.data.augment import AUGMENTATIONS
+from facial_keypoints.data.mirror import estimate_mirror
+from facial_keypoints.data.parsing import (
     check_lookup,
     parse_image_ids,
     parse_images,
@@ -24,19 +21,12 @@ from facial_keypoints.pipelines.data_engineering.parsing import (
     require_columns,
     source_of,
 )
+from facial_keypoints.faces import Faces, concatenate, subset
+from facial_keypoints.keypoints import COLUMNS, IMAGE_COLUMN, IMAGE_ID_COLUMN
+from facial_keypoints.params import AugmentParams, CleaningParams, SplitParams
 
 logger = logging.getLogger(__name__)
-Faces = dict[str, np.ndarray]
-
-
-def subset(faces: Faces, rows: np.ndarray) -> Faces:
-    """The faces at the given row indices (or boolean selector), every array alike."""
-    return {key: value[rows] for key, value in faces.items()}
-
-
-def concatenate(parts: list[Faces]) -> Faces:
-    """Stack several sets of faces into one."""
-    return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+_GEOMETRIC = ("flip", "random_flip", "affine")  # augmentations that move keypoints, so need `mirror`
 
 
 def parse_training(training_raw: pd.DataFrame) -> Faces:
@@ -71,55 +61,51 @@ def validate_lookup(lookup_raw: pd.DataFrame, test_faces: Faces) -> pd.DataFrame
     return lookup
 
 
-def clean_training(training_faces: Faces, strategy: str) -> Faces:
+def clean_training(training_faces: Faces, cleaning: CleaningParams) -> Faces:
     """Keep every face with its mask (``keep_all``) or only fully labelled faces (``drop_incomplete``)."""
-    if strategy == "keep_all":
+    if cleaning.strategy == "keep_all":
         return training_faces
-    if strategy == "drop_incomplete":
-        complete = training_faces["mask"].all(axis=1)
-        logger.info("drop_incomplete: keeping %d of %d faces", int(complete.sum()), len(complete))
-        return subset(training_faces, complete)
-    raise ValueError(f"cleaning strategy must be 'keep_all' or 'drop_incomplete', got {strategy!r}")
+    complete = training_faces["mask"].all(axis=1)
+    logger.info("drop_incomplete: keeping %d of %d faces", int(complete.sum()), len(complete))
+    return subset(training_faces, complete)
 
 
-def split_train_validation(faces: Faces, split: dict[str, Any]) -> tuple[Faces, Faces]:
+def split_train_validation(faces: Faces, split: SplitParams) -> tuple[Faces, Faces]:
     """Deterministic split from a seed, stratified so both parts keep the share of complete faces."""
-    rng = np.random.default_rng(split["seed"])
+    rng = np.random.default_rng(split.seed)
     complete = faces["mask"].all(axis=1)
     validation = []
     for stratum in (np.flatnonzero(complete), np.flatnonzero(~complete)):
         shuffled = rng.permutation(stratum)
-        validation.append(shuffled[: int(round(split["validation_fraction"] * len(stratum)))])
+        validation.append(shuffled[: int(round(split.validation_fraction * len(stratum)))])
     is_validation = np.zeros(len(complete), dtype=bool)
     is_validation[np.concatenate(validation)] = True
     logger.info("Split: %d training faces, %d validation faces (seed %d)",
-                int((~is_validation).sum()), int(is_validation.sum()), split["seed"])
+                int((~is_validation).sum()), int(is_validation.sum()), split.seed)
     return subset(faces, ~is_validation), subset(faces, is_validation)
 
 
-def choose_flip_convention(train: Faces, mirror: float | str) -> dict[str, Any]:
+def choose_flip_convention(train: Faces, augment: AugmentParams) -> dict[str, Any]:
     """The flip convention x -> mirror - x: the configured number, or estimated from the faces if ``auto``."""
-    if mirror != "auto":
-        return {"mirror": float(mirror), "method": "parameter"}
-    value, per_pair = estimate_mirror(train["images"], train["keypoints"])
+    if augment.mirror != "auto":
+        return {"mirror": float(augment.mirror), "method": "parameter"}
+    value, per_pair = estimate_mirror(train["images"], train["keypoints"], augment.estimate_faces)
     logger.info("Flip convention estimated from the training faces: x -> %.2f - x (per pair %s)",
                 value, per_pair)
     return {"mirror": value, "method": "estimated from left/right patch symmetry", "per_pair": per_pair}
 
 
-def augment_training(train: Faces, flip_convention: dict[str, Any], augment: dict[str, Any]) -> Faces:
+def augment_training(train: Faces, flip_convention: dict[str, Any], augment: AugmentParams) -> Faces:
     """Append one augmented copy of the training faces per enabled augmentation."""
-    rng = np.random.default_rng(augment["seed"])
+    rng = np.random.default_rng(augment.seed)
     parts = [train]
-    for name, options in augment["offline"].items():
-        if not options.get("enabled", False):
+    for name, options in augment.offline.model_dump().items():
+        if not options.pop("enabled"):
             continue
-        function = AUGMENTATIONS[name]
-        kwargs = {key: value for key, value in options.items() if key != "enabled"}
-        if "mirror" in inspect.signature(function).parameters:
-            kwargs.setdefault("mirror", flip_convention["mirror"])
-        images, keypoints, mask = function(
-            train["images"], train["keypoints"], train["mask"], rng, **kwargs
+        if name in _GEOMETRIC:
+            options["mirror"] = flip_convention["mirror"]
+        images, keypoints, mask = AUGMENTATIONS[name](
+            train["images"], train["keypoints"], train["mask"], rng, **options
         )
         parts.append({"images": images, "keypoints": keypoints, "mask": mask, "ids": train["ids"]})
     augmented = concatenate(parts)

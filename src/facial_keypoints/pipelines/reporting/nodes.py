@@ -17,15 +17,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
+from facial_keypoints import nn
+from facial_keypoints.faces import Faces, rmse
 from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
-from facial_keypoints.pipelines.modelling.nodes import combine, predict_all, rmse
+from facial_keypoints.nn import KerasModel
+from facial_keypoints.params import CombinationParams
 
-Faces = dict[str, np.ndarray]
 _SHOWN = 4
 
 
@@ -33,19 +34,25 @@ def predict_validation(
     validation: Faces,
     combination: dict[str, Any],
     flip_convention: dict[str, Any],
-    full_model: keras.Model,
-    **specialists: keras.Model,
+    combination_params: CombinationParams,
+    full_model: KerasModel,
+    **specialists: KerasModel,
 ) -> dict[str, np.ndarray]:
     """Validation predictions of the full model, each specialist (its columns) and the final combination."""
-    full, parts = predict_all(full_model, specialists, validation["images"], flip_convention["mirror"],
-                              combination["flip_tta"])
-    return {"full_model": full, "final_combination": combine(full, parts, combination["sources"]),
-            **{f"specialist_{name}": predicted for name, predicted in parts.items()}}
+    return nn.inference.predict_combination(
+        full_model, specialists, combination, validation["images"], flip_convention["mirror"],
+        combination_params.prediction_batch_size,
+    )
 
 
 def _face_rmse(predicted: np.ndarray, truth: np.ndarray) -> np.ndarray:
     squared = np.where(np.isnan(truth), np.nan, (predicted - truth) ** 2)
     return np.sqrt(np.nanmean(squared, axis=1))
+
+
+def _enabled(summaries: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The training summaries of the specialists that were trained (enabled in the parameters)."""
+    return {name: summary for name, summary in summaries.items() if summary["enabled"]}
 
 
 def _training(summary: dict[str, Any] | None) -> dict[str, Any]:
@@ -57,8 +64,8 @@ def compute_metrics(
     train: Faces,
     validation: Faces,
     predictions: dict[str, np.ndarray],
-    full_model_summary: dict[str, Any],
-    **specialist_summaries: dict[str, Any],
+    full_model: dict[str, Any],
+    **specialists: dict[str, Any],
 ) -> dict[str, Any]:
     """Kaggle's metric overall, per keypoint, per model and per specialist; best and worst faces."""
     truth = validation["keypoints"]
@@ -68,10 +75,10 @@ def compute_metrics(
     per_model = {
         "model_0": {"val_rmse": rmse(model_0, truth), **_training(None),
                     "training_samples": int((~np.isnan(train["keypoints"])).any(axis=1).sum())},
-        "full_model": {"val_rmse": rmse(predictions["full_model"], truth), **_training(full_model_summary)},
+        "full_model": {"val_rmse": rmse(predictions["full_model"], truth), **_training(full_model)},
     }
     per_specialist = {}
-    for name, summary in specialist_summaries.items():
+    for name, summary in _enabled(specialists).items():
         columns = columns_of(SPECIALIST_GROUPS[name])
         specialist_rmse = rmse(predictions[f"specialist_{name}"], truth[:, columns])
         per_model[f"specialist_{name}"] = {"val_rmse": specialist_rmse, **_training(summary)}
@@ -110,13 +117,12 @@ def format_metrics(metrics: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def plot_loss_curves(
-    full_model_summary: dict[str, Any], **specialist_summaries: dict[str, Any]
-) -> plt.Figure:
-    """Training and validation RMSE per epoch of the full model and of each specialist."""
-    summaries = {"full_model": full_model_summary, **specialist_summaries}
+def plot_loss_curves(full_model: dict[str, Any], **specialists: dict[str, Any]) -> Figure:
+    """Training and validation RMSE per epoch of the full model and of each specialist trained."""
+    summaries = {"full_model": full_model, **_enabled(specialists)}
     rows = int(np.ceil(len(summaries) / _SHOWN))
-    figure, grid = plt.subplots(rows, _SHOWN, figsize=(3.2 * _SHOWN, 2.8 * rows), sharey=True)
+    figure = Figure(figsize=(3.2 * _SHOWN, 2.8 * rows))
+    grid = figure.subplots(rows, _SHOWN, sharey=True)
     axes = np.ravel(grid)
     for ax in axes[len(summaries):]:
         ax.axis("off")
@@ -136,10 +142,11 @@ def plot_loss_curves(
     return figure
 
 
-def plot_keypoint_rmse(metrics: dict[str, Any]) -> plt.Figure:
+def plot_keypoint_rmse(metrics: dict[str, Any]) -> Figure:
     """Validation RMSE of the final combination for each of the 30 coordinates."""
     names, values = zip(*sorted(metrics["per_keypoint"].items(), key=lambda item: item[1]), strict=True)
-    figure, ax = plt.subplots(figsize=(8, 7))
+    figure = Figure(figsize=(8, 7))
+    ax = figure.subplots()
     ax.barh(names, values, color="tab:blue")
     ax.axvline(metrics["val_rmse"], color="tab:red", linestyle="--",
                label=f"overall {metrics['val_rmse']:.3f} px")
@@ -151,9 +158,10 @@ def plot_keypoint_rmse(metrics: dict[str, Any]) -> plt.Figure:
 
 
 def _face_grid(images: np.ndarray, truths: list[np.ndarray | None], predictions: np.ndarray,
-               titles: list[str], columns: int) -> plt.Figure:
+               titles: list[str], columns: int) -> Figure:
     rows = int(np.ceil(len(images) / columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(2.2 * columns, 2.4 * rows))
+    figure = Figure(figsize=(2.2 * columns, 2.4 * rows))
+    axes = figure.subplots(rows, columns)
     for ax in np.ravel(axes):
         ax.axis("off")
     for ax, image, truth, predicted, title in zip(np.ravel(axes), images, truths, predictions, titles,
@@ -170,7 +178,7 @@ def _face_grid(images: np.ndarray, truths: list[np.ndarray | None], predictions:
 
 def plot_validation_faces(
     validation: Faces, predictions: dict[str, np.ndarray], metrics: dict[str, Any]
-) -> plt.Figure:
+) -> Figure:
     """The best and worst validation faces with true (green) and predicted (red) keypoints."""
     index = {int(face_id): i for i, face_id in enumerate(validation["ids"])}
     chosen = [(face, "best") for face in metrics["best_faces"]] + [(face, "worst") for face in metrics["worst_faces"]]
@@ -180,8 +188,9 @@ def plot_validation_faces(
                       predictions["final_combination"][rows], titles, columns=_SHOWN)
 
 
-def plot_test_faces(test: Faces, test_predictions: pd.DataFrame, count: int = 16) -> plt.Figure:
-    """The first test faces with the submission's predicted keypoints."""
+def plot_test_faces(test: Faces, test_predictions: pd.DataFrame) -> Figure:
+    """The first 16 test faces with the submission's predicted keypoints."""
+    count = _SHOWN * _SHOWN
     values = test_predictions[list(COLUMNS)].to_numpy()[:count]
     titles = [f"ImageId {face_id}" for face_id in test["ids"][:count]]
     return _face_grid(test["images"][:count], [None] * len(values), values, titles, columns=_SHOWN)

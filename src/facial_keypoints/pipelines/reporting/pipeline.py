@@ -2,11 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from facial_keypoints.pipelines.modelling.pipeline import (
-    models_node,
-    node_with_specialists,
-    specialist_inputs,
-)
+from facial_keypoints.pipelines.shared import MODEL_INPUTS, SUMMARY_INPUTS
 
 from .nodes import (
     compute_metrics,
@@ -20,30 +16,29 @@ from .nodes import (
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Validation predictions -> metrics.json and the plots in data/08_reporting."""
-    summaries = {"full_model_summary": "full_model_training_summary",
-                 **specialist_inputs("training_summary")}
     return Pipeline(
         [
-            models_node(
+            Node(
                 predict_validation,
                 {"validation": "validation_faces", "combination": "combination",
-                 "flip_convention": "flip_convention"},
+                 "flip_convention": "flip_convention", "combination_params": "params:combination",
+                 **MODEL_INPUTS},
                 "validation_predictions",
                 name="predict_validation",
             ),
-            node_with_specialists(
+            Node(
                 compute_metrics,
                 {"train": "train_faces", "validation": "validation_faces",
-                 "predictions": "validation_predictions", **summaries},
+                 "predictions": "validation_predictions", **SUMMARY_INPUTS},
                 "metrics",
                 name="compute_metrics",
             ),
-            node_with_specialists(plot_loss_curves, summaries, "loss_curves_plot",
-                                  name="plot_loss_curves"),
+            Node(plot_loss_curves, SUMMARY_INPUTS, "loss_curves_plot", name="plot_loss_curves"),
             Node(plot_keypoint_rmse, "metrics", "keypoint_rmse_plot", name="plot_keypoint_rmse"),
             Node(plot_validation_faces, ["validation_faces", "validation_predictions", "metrics"],
                  "validation_faces_plot", name="plot_validation_faces"),
             Node(plot_test_faces, ["test_faces", "test_predictions"], "test_faces_plot",
                  name="plot_test_faces"),
-        ]
+        ],
+        tags="report",
     )

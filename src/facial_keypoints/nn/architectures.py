@@ -1,7 +1,7 @@
 """Keras 3 models for keypoint regression, built from parameters; backend-agnostic (no ``tf.*``).
 
 Every model takes raw pixels (N, 96, 96, 1) in 0..255 and returns keypoint coordinates in pixels.
-Its last layer, :class:`KeypointScale`, maps standardised outputs back to pixels with the training
+Its last layer, :class:`~facial_keypoints.nn.layers.KeypointScale`, maps standardised outputs back to pixels with the training
 targets' per-coordinate mean and standard deviation, so a fresh model already predicts the mean
 shape and the saved ``.keras`` file needs no preprocessing outside it.
 """
@@ -15,34 +15,14 @@ import keras
 from keras import layers, ops
 
 from facial_keypoints.keypoints import IMAGE_SIZE
+from facial_keypoints.nn.layers import HEAD, SCALE, KeypointScale
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 
 
-@keras.saving.register_keras_serializable(package="facial_keypoints")
-class KeypointScale(layers.Layer):
-    """``outputs * std + mean``: standardised coordinates back to pixels (fixed, not trained)."""
-
-    def __init__(self, mean: Sequence[float], std: Sequence[float], **kwargs: Any) -> None:
-        """Store the per-coordinate mean and standard deviation of the training targets."""
-        super().__init__(**kwargs)
-        self.mean = [float(value) for value in mean]
-        self.std = [float(value) for value in std]
-
-    def call(self, inputs: Any) -> Any:
-        """Scale and shift each coordinate."""
-        return inputs * ops.convert_to_tensor(self.std, inputs.dtype) + ops.convert_to_tensor(
-            self.mean, inputs.dtype
-        )
-
-    def get_config(self) -> dict[str, Any]:
-        """Config for saving."""
-        return {**super().get_config(), "mean": self.mean, "std": self.std}
-
-
 def _head(features: Any, n_outputs: int, mean: Sequence[float], std: Sequence[float]) -> Any:
-    raw = layers.Dense(n_outputs, name="standardised_keypoints")(features)
-    return KeypointScale(mean, std, name="keypoints")(raw)
+    raw = layers.Dense(n_outputs, name=HEAD)(features)
+    return KeypointScale(mean, std, name=SCALE)(raw)
 
 
 def _inputs() -> tuple[Any, Any]:
@@ -50,7 +30,7 @@ def _inputs() -> tuple[Any, Any]:
     return inputs, layers.Rescaling(1 / 255, name="pixels_0_1")(inputs)
 
 
-def mlp(n_outputs: int, mean: Sequence[float], std: Sequence[float], hidden: int = 100) -> keras.Model:
+def mlp(n_outputs: int, mean: Sequence[float], std: Sequence[float], *, hidden: int) -> keras.Model:
     """One hidden layer on the raw pixels: the tutorial's first net, the slides' "Model 1"."""
     inputs, x = _inputs()
     x = layers.Flatten()(x)
@@ -62,7 +42,8 @@ def nouri(
     n_outputs: int,
     mean: Sequence[float],
     std: Sequence[float],
-    dropout: Sequence[float] = (0.1, 0.2, 0.3, 0.5),
+    *,
+    dropout: Sequence[float],
 ) -> keras.Model:
     """Daniel Nouri's final net: conv 32/64/128 (3x3, 2x2, 2x2) + pool + dropout, dense 1000 x 2."""
     inputs, x = _inputs()
@@ -78,7 +59,7 @@ def nouri(
 
 
 def seed(
-    n_outputs: int, mean: Sequence[float], std: Sequence[float], dropout: float = 0.3
+    n_outputs: int, mean: Sequence[float], std: Sequence[float], *, dropout: float
 ) -> keras.Model:
     """The reference report's final model: conv 24/48/96/192, batch-norm and dropout, dense 500 x 2."""
     inputs, x = _inputs()
@@ -99,11 +80,12 @@ def compact(
     n_outputs: int,
     mean: Sequence[float],
     std: Sequence[float],
-    filters: Sequence[int] = (32, 64, 128, 256),
-    convs_per_block: int = 2,
-    batch_norm: bool = False,
-    dense_units: int = 512,
-    dropout: float = 0.3,
+    *,
+    filters: Sequence[int],
+    convs_per_block: int,
+    batch_norm: bool,
+    dense_units: int,
+    dropout: float,
 ) -> keras.Model:
     """The kit's default: VGG-style 3x3 conv blocks with max-pooling, then one dense layer."""
     inputs, x = _inputs()
@@ -133,9 +115,8 @@ def build_model(
     n_outputs: int,
     mean: Sequence[float],
     std: Sequence[float],
-    options: dict[str, Any] | None = None,
+    options: dict[str, Any],
 ) -> keras.Model:
-    """Build the named architecture with ``n_outputs`` coordinates and its options."""
-    if architecture not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {architecture!r}; choose one of {sorted(ARCHITECTURES)}")
-    return ARCHITECTURES[architecture](n_outputs, mean, std, **(options or {}))
+    """Build the named architecture with ``n_outputs`` coordinates and its options
+    (``architectures.<name>`` in the parameters)."""
+    return ARCHITECTURES[architecture](n_outputs, mean, std, **options)

@@ -4,7 +4,8 @@ A random horizontal flip and a small random rotation/scale/shift are folded into
 per face; ``keras.ops.image.affine_transform`` moves the pixels on the backend's device and the
 keypoints follow the same matrix (30 numbers a face, in NumPy), with left/right names swapped on the
 flipped faces. Brightness and contrast change with ``keras.ops`` arithmetic. The conventions match
-:mod:`facial_keypoints.pipelines.data_engineering.augment` (``mirror``: x' = mirror - x).
+:mod:`facial_keypoints.geometry` (``mirror``: x' = mirror - x), shared with the NumPy augmentations
+of :mod:`facial_keypoints.data.augment`.
 """
 
 from __future__ import annotations
@@ -14,23 +15,19 @@ from typing import Any
 import numpy as np
 from keras import ops
 
+from facial_keypoints.geometry import affine_matrices, centred_offsets, move_keypoints, pixel_offset
 from facial_keypoints.keypoints import FLIP_PERMUTATION
-from facial_keypoints.pipelines.data_engineering.augment import (
-    affine_matrices,
-    centred_offsets,
-    move_keypoints,
-    pixel_offset,
-)
 
 
 def random_transforms(
     n: int,
     rng: np.random.Generator,
     mirror: float,
-    flip_probability: float = 0.5,
-    max_rotation_deg: float = 0.0,
-    max_shift: float = 0.0,
-    scale_range: tuple[float, float] = (1.0, 1.0),
+    *,
+    flip_probability: float,
+    max_rotation_deg: float,
+    max_shift: float,
+    scale_range: tuple[float, float],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per face: a 2x2 matrix A and shift b on keypoint coordinates (p' = A p + b), and the flip flags."""
     matrices, shifts = affine_matrices(n, rng, max_rotation_deg, max_shift, tuple(scale_range))
@@ -68,17 +65,19 @@ def augment_batch(
     keypoints: np.ndarray,
     rng: np.random.Generator,
     mirror: float,
-    flip_probability: float = 0.5,
-    max_rotation_deg: float = 0.0,
-    max_shift: float = 0.0,
-    scale_range: tuple[float, float] = (1.0, 1.0),
-    max_brightness: float = 0.0,
-    max_contrast: float = 0.0,
+    *,
+    flip_probability: float,
+    max_rotation_deg: float,
+    max_shift: float,
+    scale_range: tuple[float, float],
+    max_brightness: float,
+    max_contrast: float,
 ) -> tuple[Any, np.ndarray]:
     """Randomly flip, rotate, scale, shift and relight a batch (N, 96, 96, 1) of 0..255 pixels."""
     n = len(keypoints)
     matrices, offsets, flipped = random_transforms(
-        n, rng, mirror, flip_probability, max_rotation_deg, max_shift, scale_range
+        n, rng, mirror, flip_probability=flip_probability, max_rotation_deg=max_rotation_deg,
+        max_shift=max_shift, scale_range=scale_range,
     )
     transforms = pullback_transforms(matrices, offsets, mirror)
     moved = ops.image.affine_transform(

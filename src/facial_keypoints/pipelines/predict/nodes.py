@@ -3,30 +3,36 @@
 from __future__ import annotations
 
 import logging
+import tempfile
+from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
 import pandas as pd
 
+from facial_keypoints import kaggle_api, nn
 from facial_keypoints.errors import InputDataError
+from facial_keypoints.faces import Faces
 from facial_keypoints.keypoints import COLUMNS, IMAGE_SIZE
-from facial_keypoints.pipelines.modelling.nodes import combine, predict_all
+from facial_keypoints.nn import KerasModel
+from facial_keypoints.params import CombinationParams, KaggleParams
 
 logger = logging.getLogger(__name__)
 
 
 def predict_test(
-    test: dict[str, np.ndarray],
+    test: Faces,
     combination: dict[str, Any],
     flip_convention: dict[str, Any],
-    full_model: keras.Model,
-    **specialists: keras.Model,
+    combination_params: CombinationParams,
+    full_model: KerasModel,
+    **specialists: KerasModel,
 ) -> pd.DataFrame:
     """Predict every test face with the chosen combination: one row per ImageId, 30 columns."""
-    full, parts = predict_all(full_model, specialists, test["images"], flip_convention["mirror"],
-                              combination["flip_tta"])
-    predictions = combine(full, parts, combination["sources"])
+    predictions = nn.inference.predict_combination(
+        full_model, specialists, combination, test["images"], flip_convention["mirror"],
+        combination_params.prediction_batch_size,
+    )["final_combination"]
     frame = pd.DataFrame(predictions, columns=list(COLUMNS))
     frame.insert(0, "ImageId", test["ids"])
     logger.info("Predicted %d test faces (flip TTA %s)", len(frame), combination["flip_tta"])
@@ -66,3 +72,20 @@ def check_submission(submission: pd.DataFrame, id_lookup: pd.DataFrame) -> None:
             "submission.csv was not written: " + "; ".join(problems)
             + ". Check that IdLookupTable.csv and test.csv come from the same Kaggle download."
         )
+
+
+def upload_submission(submission: pd.DataFrame, combination: dict[str, Any], kaggle: KaggleParams) -> None:
+    """Upload the submission to Kaggle if ``kaggle.submit`` is on; say what is missing if it cannot."""
+    if not kaggle.submit:
+        return
+    message = f"{kaggle.message}, validation RMSE {combination['val_rmse']:.4f}"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "submission.csv"
+        submission.to_csv(path, index=False)
+        try:
+            kaggle_api.submit(path, message)
+        except kaggle_api.KaggleUnavailable as exc:
+            logger.warning("Not uploaded to Kaggle: %s", exc)
+            return
+    logger.info("Uploaded the submission to Kaggle (%s): see your submissions page for the score.",
+                message)

@@ -1,0 +1,34 @@
+"""The Keras library of the kit: architectures, losses, optimisers, batches, checkpoints, training,
+inference and combination. It knows nothing of Kedro; the pipelines' nodes call it.
+
+Importing this package does not import Keras: ``from facial_keypoints import model`` is free, and
+``model.training`` (any submodule) imports Keras on first use, so Kedro commands that run no model
+node start fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+#: A Keras model, named for type hints of nodes that must not import Keras to be inspected.
+KerasModel = Any
+
+_SUBMODULES = (
+    "architectures", "augment", "batches", "checkpoint", "inference", "layers", "losses",
+    "optimizers", "specialists", "tflite", "training",
+)
+
+
+def __getattr__(name: str) -> ModuleType:
+    """Import a submodule on first access (``model.training``)."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def register_custom_objects() -> None:
+    """Import every module that registers a serialisable class, so saved models load by name."""
+    for name in ("layers", "losses", "optimizers"):
+        importlib.import_module(f"{__name__}.{name}")
