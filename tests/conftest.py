@@ -8,12 +8,33 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from kedro.config import OmegaConfigLoader
 
-from facial_keypoints.demo import make_demo_frames
+from facial_keypoints.data.synthetic import make_demo_frames
 from facial_keypoints.keypoints import IMAGE_SIZE
+from facial_keypoints.nn.augment import augment_batch
+from facial_keypoints.params import Params, check_parameters
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+def load_params(env: str = "base") -> dict[str, Params]:
+    """The project's parameters from conf/ (``env`` over base), checked as a run checks them."""
+    loader = OmegaConfigLoader(str(PROJECT_ROOT / "conf"), base_env="base", default_run_env=env,
+                               merge_strategy={"parameters": "soft"})
+    return check_parameters(loader["parameters"])
+
+
+@pytest.fixture(scope="session")
+def params() -> dict[str, Params]:
+    """The base profile's parameters (conf/base), as the nodes receive them."""
+    return load_params()
+
+
+def changed(model: Params, **changes: object) -> Params:
+    """A copy of a parameter model with some values changed (nested models as dicts), re-checked."""
+    return type(model).model_validate({**model.model_dump(), **changes})
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +59,17 @@ def test_frame(demo_frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def lookup_frame(demo_frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """A fresh copy of the demo IdLookupTable, free to corrupt."""
     return demo_frames["IdLookupTable"].copy()
+
+
+#: On-the-fly augmentation that changes nothing; tests switch on what they check.
+NO_AUGMENTATION = {"flip_probability": 0.0, "max_rotation_deg": 0.0, "max_shift": 0.0,
+                   "scale_range": (1.0, 1.0), "max_brightness": 0.0, "max_contrast": 0.0}
+
+
+def augment(images: np.ndarray, keypoints: np.ndarray, rng: np.random.Generator, mirror: float,
+            **changes: object) -> tuple[object, np.ndarray]:
+    """``augment_batch`` with only the given random changes switched on."""
+    return augment_batch(images, keypoints, rng, mirror, **{**NO_AUGMENTATION, **changes})
 
 
 def dotted_faces(keypoints: np.ndarray, pixel_of: Callable[[float], int]) -> np.ndarray:

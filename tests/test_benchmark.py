@@ -1,18 +1,17 @@
 """The benchmark harness measures what it says on small generated data."""
 
 from facial_keypoints.benchmark import benchmark_load, benchmark_training
-from facial_keypoints.demo import write_demo_files
+from facial_keypoints.data.synthetic import write_demo_files
 from facial_keypoints.pipelines.data_engineering.nodes import parse_training
-from facial_keypoints.pipelines.modelling.architectures import ARCHITECTURES
+from facial_keypoints.nn.architectures import ARCHITECTURES
 
 
-def test_load_and_training_figures(tmp_path, training_frame):
+def test_load_and_training_figures(tmp_path, training_frame, params):
     write_demo_files(tmp_path, n_train=30, n_test=10, seed=0, zipped=True)
     rows = benchmark_load(tmp_path, repeats=1)
     assert [row["faces"] for row in rows] == [30, 10]
     assert all(row["pandas_read_s"] > 0 and row["ratio"] > 0 for row in rows)
     assert rows[0]["file"].endswith("training.zip (training.csv)")
     faces = parse_training(training_frame)
-    configured = {"architecture": "compact", "options": {"filters": [4, 8], "dense_units": 8}}
-    throughput = benchmark_training(faces["images"], faces["keypoints"], 1, configured)
+    throughput = benchmark_training(faces["images"], faces["keypoints"], 1, params["architectures"])
     assert set(throughput) == set(ARCHITECTURES) and all(value > 0 for value in throughput.values())

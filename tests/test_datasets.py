@@ -12,15 +12,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import yaml
+from kedro.io.core import Version
+
 from facial_keypoints.datasets import (
     AtomicCSVDataset,
     AtomicJSONDataset,
     KaggleCSVDataset,
     KerasModelDataset,
     NpzDataset,
+    RawFileError,
 )
-from facial_keypoints.errors import InputDataError, RawFileError
-from facial_keypoints.pipelines.modelling.architectures import build_model
+from facial_keypoints.errors import InputDataError
+from facial_keypoints.nn.architectures import build_model
 
 
 @pytest.fixture
@@ -83,13 +87,9 @@ def test_empty_csv_is_reported(tmp_path):
         KaggleCSVDataset(filepath=str(tmp_path / "test.csv")).load()
 
 
-def test_demo_option_generates_missing_files(tmp_path):
-    dataset = KaggleCSVDataset(
-        filepath=str(tmp_path / "raw" / "training.csv"), demo={"n_train": 20, "n_test": 5, "seed": 0}
-    )
-    frame = dataset.load()
-    assert len(frame) == 20
-    assert (tmp_path / "raw" / "IdLookupTable.csv").is_file()
+def test_load_args_go_to_pandas(raw_dir):
+    frame = KaggleCSVDataset(filepath=str(raw_dir / "test.csv"), load_args={"nrows": 3}).load()
+    assert len(frame) == 3
 
 
 def test_npz_round_trip_and_atomic_write(tmp_path):
@@ -120,6 +120,56 @@ def test_npz_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     np.testing.assert_array_equal(dataset.load()["a"], np.ones(3))
     assert [p.name for p in tmp_path.iterdir()] == ["faces.npz"]
+
+
+def test_npz_save_args_compress_and_load_args_reach_numpy(tmp_path):
+    arrays = {"zeros": np.zeros((200, 200), np.float32)}
+    plain = NpzDataset(filepath=str(tmp_path / "plain.npz"))
+    small = NpzDataset(filepath=str(tmp_path / "small.npz"), save_args={"compressed": True},
+                       load_args={"mmap_mode": "r"})
+    plain.save(arrays)
+    small.save(arrays)
+    assert (tmp_path / "small.npz").stat().st_size < (tmp_path / "plain.npz").stat().st_size / 10
+    np.testing.assert_array_equal(small.load()["zeros"], arrays["zeros"])
+    assert json.loads(small.preview()) == {"zeros": "float32 (200, 200)"}
+
+
+@pytest.mark.parametrize(
+    ("dataset_class", "data", "extension"),
+    [(AtomicCSVDataset, pd.DataFrame({"RowId": [1]}), "csv"), (AtomicJSONDataset, {"a": 1}, "json"),
+     (NpzDataset, {"a": np.ones(2)}, "npz")],
+)
+def test_versioned_saves_keep_every_version_and_load_the_latest(tmp_path, dataset_class, data, extension):
+    path = tmp_path / f"out.{extension}"
+    for version in ("2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z"):
+        dataset_class(filepath=str(path), version=Version(None, version)).save(data)
+    latest = dataset_class(filepath=str(path), version=Version(None, None))
+    assert sorted(p.name for p in path.iterdir()) == ["2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z"]
+    assert latest.filepath == path / "2026-01-02T00.00.00.000Z" / f"out.{extension}"
+    assert latest.exists()
+
+
+def test_catalog_config_of_every_dataset_is_plain_yaml(tmp_path):
+    datasets = [
+        KaggleCSVDataset(filepath=str(tmp_path / "training.csv"), load_args={"nrows": 2}),
+        AtomicCSVDataset(filepath=str(tmp_path / "a.csv"), save_args={"sep": ";"}),
+        AtomicJSONDataset(filepath=str(tmp_path / "a.json"), save_args={"indent": 2}),
+        NpzDataset(filepath=str(tmp_path / "a.npz"), version=Version(None, None)),
+        KerasModelDataset(filepath=str(tmp_path / "a.keras"), load_args={"compile": False}),
+    ]
+    for dataset in datasets:
+        config = dataset._init_config()
+        assert "args" not in config and "kwargs" not in config, config
+        assert yaml.safe_load(yaml.safe_dump(config)) == config  # no Python-only tags
+
+
+def test_json_and_csv_previews_for_kedro_viz(tmp_path):
+    table = AtomicCSVDataset(filepath=str(tmp_path / "s.csv"))
+    table.save(pd.DataFrame({"RowId": range(10), "Location": 1.5}))
+    assert table.preview(nrows=2)["data"] == [[0, 1.5], [1, 1.5]]
+    document = AtomicJSONDataset(filepath=str(tmp_path / "m.json"))
+    document.save({"val_rmse": 1.3})
+    assert json.loads(document.preview()) == {"val_rmse": 1.3}
 
 
 def test_keras_model_dataset_round_trip(tmp_path):

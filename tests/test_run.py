@@ -20,10 +20,10 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from nbclient import NotebookClient
 
-from facial_keypoints.demo import draw_faces, write_demo_files
+from facial_keypoints.data.synthetic import draw_faces, write_demo_files
 from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS
 from facial_keypoints.pipelines.data_engineering.nodes import validate_lookup
-from facial_keypoints.pipelines.submission.nodes import make_submission, predict_test
+from facial_keypoints.pipelines.predict.nodes import make_submission, predict_test
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
@@ -108,8 +108,7 @@ def trained_demo(tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         make_project(project, patch)
         bootstrap_project(project)
-        fast = {"epochs": 1, "verbose": 0}
-        runtime = {"full_model": fast, **{name: {"specialist": fast} for name in SPECIALIST_GROUPS}}
+        runtime = {"full_model": {"epochs": 1}, "specialists": {"epochs": 1}, "training": {"verbose": 0}}
         with KedroSession.create(project_path=project, env="demo", runtime_params=runtime) as session:
             session.run(pipeline_names=["submission"])
     return project
@@ -122,7 +121,7 @@ def test_a_run_killed_by_sigkill_mid_training_resumes_and_ends_as_an_uninterrupt
     inputs = project / "data" / "demo" / "05_model_input"
     shutil.copytree(trained_demo / "data" / "demo" / "05_model_input", inputs)
     command = [sys.executable, "-m", "kedro", "run", "--env", "demo", "--nodes", "train_full_model",
-               "--params", "full_model.epochs=6,full_model.verbose=0"]
+               "--params", "full_model.epochs=6,training.verbose=0"]
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "300"}
     state = project / "data" / "demo" / "06_models" / "checkpoints" / "full_model" / "state.json"
     model_file = project / "data" / "demo" / "06_models" / "full_model.keras"
@@ -195,7 +194,7 @@ def test_predict_and_reporting_write_the_submission_metrics_and_plots(trained_de
     assert plots == ["keypoint_rmse.png", "loss_curves.png", "test_faces.png", "validation_faces.png"]
 
 
-def test_kaggles_lookup_table_with_1783_generated_test_faces(trained_demo, kaggle_lookup, tmp_path):
+def test_kaggles_lookup_table_with_1783_generated_test_faces(trained_demo, kaggle_lookup, params):
     ids = np.sort(kaggle_lookup["ImageId"].unique())
     images, _ = draw_faces(len(ids), np.random.default_rng(0))
     models = trained_demo / "data" / "demo" / "06_models"
@@ -205,6 +204,7 @@ def test_kaggles_lookup_table_with_1783_generated_test_faces(trained_demo, kaggl
         {"images": images, "ids": ids},
         json.loads((models / "combination.json").read_text()),
         json.loads((trained_demo / "data" / "demo" / "05_model_input" / "flip_convention.json").read_text()),
+        params["combination"],
         load(models / "full_model.keras"),
         **specialists,
     )

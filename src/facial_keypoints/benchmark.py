@@ -29,8 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from facial_keypoints.datasets import KaggleCSVDataset, atomic_write
-from facial_keypoints.export import latency_ms
+from facial_keypoints.datasets import KaggleCSVDataset
+from facial_keypoints.files import atomic_write
+from facial_keypoints.nn.tflite import latency_ms
+from facial_keypoints.params import ArchitecturesParams, CombinationParams, Params
 from facial_keypoints.pipelines.data_engineering.nodes import parse_test, parse_training
 
 
@@ -57,19 +59,18 @@ def benchmark_load(data: Path, repeats: int) -> list[dict[str, Any]]:
 
 
 def benchmark_training(
-    images: np.ndarray, keypoints: np.ndarray, repeats: int, configured: dict[str, Any]
+    images: np.ndarray, keypoints: np.ndarray, repeats: int, architectures: ArchitecturesParams
 ) -> dict[str, float]:
-    """Faces per second of one training step (batch 64) for each architecture; the configured
-    full-model architecture is built with its configured options."""
-    from facial_keypoints.pipelines.modelling.architectures import ARCHITECTURES, build_model  # noqa: PLC0415
-    from facial_keypoints.pipelines.modelling.training import MaskedMSE  # noqa: PLC0415
+    """Faces per second of one training step (batch 64) for each architecture, with its
+    configured options."""
+    from facial_keypoints.nn.architectures import ARCHITECTURES, build_model  # noqa: PLC0415
+    from facial_keypoints.nn.losses import MaskedMSE  # noqa: PLC0415
 
     x, y = images[:64, ..., None].astype(np.float32), keypoints[:64]
     mean, std = np.nanmean(keypoints, axis=0), np.nanstd(keypoints, axis=0)
     throughput = {}
     for name in ARCHITECTURES:
-        options = configured.get("options") if name == configured.get("architecture") else None
-        model = build_model(name, y.shape[1], mean, std, options)
+        model = build_model(name, y.shape[1], mean, std, architectures.options(name))
         model.compile(optimizer="adam", loss=MaskedMSE(std))
         model.train_on_batch(x, y)
         seconds, _ = median_seconds(lambda model=model: model.train_on_batch(x, y), repeats)
@@ -95,24 +96,27 @@ def benchmark_prediction(catalog: Any, repeats: int) -> dict[str, Any]:
     models in the catalog."""
     import keras  # noqa: PLC0415
 
-    from facial_keypoints.keypoints import SPECIALIST_GROUPS  # noqa: PLC0415
-    from facial_keypoints.pipelines.modelling.nodes import predict_pixels  # noqa: PLC0415
-    from facial_keypoints.pipelines.submission.nodes import predict_test  # noqa: PLC0415
+    from facial_keypoints.nn.inference import predict_pixels  # noqa: PLC0415
+    from facial_keypoints.pipelines.predict.nodes import predict_test  # noqa: PLC0415
+    from facial_keypoints.pipelines.shared import MODEL_INPUTS  # noqa: PLC0415
 
-    full_model = catalog.load("full_model")
-    specialists = {name: catalog.load(f"{name}.model") for name in SPECIALIST_GROUPS}
+    models = {keyword: catalog.load(name) for keyword, name in MODEL_INPUTS.items()}
     combination, flip_convention = catalog.load("combination"), catalog.load("flip_convention")
+    settings = _params(catalog, "combination", CombinationParams)
     test = catalog.load("test_faces")
 
-    def whole_test_set() -> Any:  # the submission pipeline's own prediction node
-        return predict_test(test, combination, flip_convention, full_model, **specialists)
+    def whole_test_set() -> Any:  # the predict pipeline's own prediction node
+        return predict_test(test, combination, flip_convention, settings, **models)
 
     start = time.perf_counter()
     whole_test_set()  # the first call compiles each model's prediction function
     cold_s = time.perf_counter() - start
     warm_s, _ = median_seconds(whole_test_set, max(1, repeats // 2))
     pixels = test["images"][..., None].astype(np.float32)
-    batch_s, _ = median_seconds(lambda: predict_pixels(full_model, pixels), repeats)
+    full_model = models["full_model"]
+    batch_s, _ = median_seconds(
+        lambda: predict_pixels(full_model, pixels, settings.prediction_batch_size), repeats
+    )
     results: dict[str, Any] = {
         "test_faces": len(pixels),
         "batch_faces_per_s": len(pixels) / batch_s,
@@ -121,7 +125,7 @@ def benchmark_prediction(catalog: Any, repeats: int) -> dict[str, Any]:
         "flip_tta": combination["flip_tta"],
     }
     if keras.backend.backend() == "tensorflow":  # the TFLite export needs TensorFlow
-        from facial_keypoints.export import export_tflite, tflite_predict  # noqa: PLC0415
+        from facial_keypoints.nn.tflite import export_tflite, tflite_predict  # noqa: PLC0415
 
         with tempfile.TemporaryDirectory() as folder:
             path = export_tflite(full_model, Path(folder) / "full_model.tflite")
@@ -137,6 +141,12 @@ def benchmark_full_run(project: Path) -> dict[str, float]:
                    cwd=project, check=True)  # its progress shows as it runs
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {"wall_s": time.perf_counter() - start, "peak_rss_gib": peak_kib / 2**20}
+
+
+def _params(catalog: Any, key: str, model: type[Params]) -> Any:
+    """A parameter block from the catalog as its typed model."""
+    value = catalog.load(f"params:{key}")
+    return value if isinstance(value, model) else model.model_validate(value)
 
 
 def _catalog(project: Path, env: str | None) -> Any:
@@ -172,7 +182,8 @@ def main(argv: list[str] | None = None) -> None:
     catalog = _catalog(project, args.env)
     training = parse_training(KaggleCSVDataset(filepath=str(args.data / "training.csv")).load())
     results["training_faces_per_s"] = benchmark_training(
-        training["images"], training["keypoints"], args.repeats, catalog.load("params:full_model")
+        training["images"], training["keypoints"], args.repeats,
+        _params(catalog, "architectures", ArchitecturesParams),
     )
     print("\ntraining throughput (faces/s, batch 64): " + ", ".join(  # noqa: T201
         f"{name} {value:.0f}" for name, value in results["training_faces_per_s"].items()))

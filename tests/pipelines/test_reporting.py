@@ -23,7 +23,8 @@ def setup():
     final[7] += 3.0  # one face off by 3 px on every coordinate
     final[:, COLUMNS.index("nose_tip_y")] += 1.0
     predictions = {"full_model": final + 0.5, "final_combination": final}
-    summary = {"training_samples": 20, "epochs": 3, "seconds": 6.0, "seconds_per_epoch": 2.0, "history": {}}
+    summary = {"training_samples": 20, "epochs": 3, "seconds": 6.0, "seconds_per_epoch": 2.0,
+               "history": {}, "enabled": True}
     for name in SPECIALIST_GROUPS:
         predictions[f"specialist_{name}"] = final[:, columns_of(SPECIALIST_GROUPS[name])]
     return train, validation, predictions, summary
@@ -47,3 +48,13 @@ def test_metrics_follow_kaggles_definition(setup):
     assert metrics["per_model"]["specialist_eye_centers"]["epochs"] == 3
     assert "final_combination" in format_metrics(metrics)
     assert plot_keypoint_rmse(metrics).axes
+
+
+def test_a_specialist_switched_off_is_left_out_of_the_report(setup):
+    train, validation, predictions, summary = setup
+    summaries = {name: summary for name in SPECIALIST_GROUPS}
+    summaries["eyebrows"] = {**summary, "epochs": 0, "enabled": False}
+    del predictions["specialist_eyebrows"]
+    metrics = compute_metrics(train, validation, predictions, summary, **summaries)
+    assert "specialist_eyebrows" not in metrics["per_model"] and "eyebrows" not in metrics["per_specialist"]
+    assert "specialist_eye_centers" in metrics["per_model"]

@@ -6,7 +6,7 @@ import pytest
 
 from facial_keypoints.errors import InputDataError
 from facial_keypoints.keypoints import COLUMNS
-from facial_keypoints.pipelines.submission.nodes import make_submission
+from facial_keypoints.pipelines.predict.nodes import make_submission
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from facial_keypoints.keypoints import COLUMNS, IMAGE_SIZE
-from facial_keypoints.pipelines.data_engineering.augment import (
+from facial_keypoints.data.augment import (
     apply_affine,
     brightness_contrast,
     contrast_stretch,
@@ -16,7 +16,15 @@ from facial_keypoints.pipelines.data_engineering.augment import (
     random_flip,
     wiener_filter,
 )
-from tests.conftest import dotted_faces
+from tests.conftest import dotted_faces, load_params
+
+OFFLINE = load_params()["augment"].offline
+
+
+def options(name: str) -> dict:
+    """The base profile's options of one offline augmentation."""
+    return {key: value for key, value in getattr(OFFLINE, name).model_dump().items() if key != "enabled"}
+
 
 # With mirror=96 pixel c spans [c, c+1) (centre c + 0.5); with mirror=95 pixel c is centred on c.
 PIXEL_OF = {96.0: math.floor, 95.0: round}
@@ -39,7 +47,7 @@ def faces():
 
 
 def test_flip_is_its_own_inverse(faces):
-    twice = flip_horizontal(*flip_horizontal(*faces))
+    twice = flip_horizontal(*flip_horizontal(*faces, mirror=96.0), mirror=96.0)
     np.testing.assert_array_equal(twice[0], faces[0])
     np.testing.assert_allclose(twice[1], faces[1], atol=1e-4, equal_nan=True)
     np.testing.assert_array_equal(twice[2], faces[2])
@@ -47,7 +55,7 @@ def test_flip_is_its_own_inverse(faces):
 
 def test_flip_does_not_modify_its_inputs(faces):
     copies = [a.copy() for a in faces]
-    flip_horizontal(*faces)
+    flip_horizontal(*faces, mirror=96.0)
     for before, after in zip(copies, faces, strict=True):
         np.testing.assert_array_equal(before, after)
 
@@ -84,7 +92,8 @@ def test_random_flip_flips_about_half_and_keeps_the_rest(faces):
     images = np.repeat(faces[0][:1], 200, axis=0)
     keypoints = np.repeat(faces[1][:1], 200, axis=0)
     mask = np.repeat(faces[2][:1], 200, axis=0)
-    out, _, _ = random_flip(images, keypoints, mask, np.random.default_rng(0))
+    out, _, _ = random_flip(images, keypoints, mask, np.random.default_rng(0), probability=0.5,
+                            mirror=96.0)
     flipped = (out == images[:, :, ::-1]).all(axis=(1, 2))
     unchanged = (out == images).all(axis=(1, 2))
     assert (flipped | unchanged).all()
@@ -114,7 +123,7 @@ def test_affine_moves_blobs_with_their_keypoints(mirror):
 
 def test_affine_identity_changes_nothing(faces):
     n = len(faces[0])
-    out = apply_affine(*faces, np.repeat(np.eye(2)[None], n, 0), np.zeros((n, 2)))
+    out = apply_affine(*faces, np.repeat(np.eye(2)[None], n, 0), np.zeros((n, 2)), 96.0)
     np.testing.assert_array_equal(out[0], faces[0])
     np.testing.assert_allclose(out[1], faces[1], atol=1e-4, equal_nan=True)
 
@@ -122,7 +131,7 @@ def test_affine_identity_changes_nothing(faces):
 def test_affine_marks_keypoints_that_leave_the_image_missing(faces):
     n = len(faces[0])
     out_images, moved, mask = apply_affine(
-        *faces, np.repeat(np.eye(2)[None], n, 0), np.full((n, 2), [60.0, 0.0])
+        *faces, np.repeat(np.eye(2)[None], n, 0), np.full((n, 2), [60.0, 0.0]), 96.0
     )
     gone = faces[1][:, 0::2] + 60 > IMAGE_SIZE
     assert (mask[:, 0::2] == 0)[gone].all() and (mask[:, 1::2] == 0)[gone].all()
@@ -131,11 +140,14 @@ def test_affine_marks_keypoints_that_leave_the_image_missing(faces):
 
 
 @pytest.mark.parametrize(
-    "transform", [brightness_contrast, contrast_stretch, inverse_blur, wiener_filter]
+    ("transform", "name"),
+    [(brightness_contrast, "brightness_contrast"), (contrast_stretch, "contrast_stretch"),
+     (inverse_blur, "inverse_blur"), (wiener_filter, "wiener_3x3")],
 )
-def test_photometric_filters_change_pixels_not_keypoints(faces, transform):
+def test_photometric_filters_change_pixels_not_keypoints(faces, transform, name):
     images, keypoints, mask = faces
-    out, new_keypoints, new_mask = transform(images, keypoints, mask, np.random.default_rng(0))
+    out, new_keypoints, new_mask = transform(images, keypoints, mask, np.random.default_rng(0),
+                                             **options(name))
     assert out.dtype == np.uint8 and out.shape == images.shape
     assert not np.array_equal(out, images)
     np.testing.assert_allclose(new_keypoints, keypoints, equal_nan=True)
@@ -144,7 +156,7 @@ def test_photometric_filters_change_pixels_not_keypoints(faces, transform):
 
 def test_contrast_stretch_spans_the_full_range():
     dull = np.random.default_rng(0).integers(100, 140, (2, IMAGE_SIZE, IMAGE_SIZE)).astype(np.uint8)
-    out, _, _ = contrast_stretch(dull, np.zeros((2, 30)), np.zeros((2, 30)))
+    out, _, _ = contrast_stretch(dull, np.zeros((2, 30)), np.zeros((2, 30)), **options("contrast_stretch"))
     assert out.min() == 0 and out.max() == 255
 
 
@@ -161,5 +173,5 @@ def test_inverse_blur_sharpens_an_edge():
     edge = np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
     edge[:, :, 48:] = 200
     edge[:, :, :48] = 50
-    out, _, _ = inverse_blur(edge, np.zeros((1, 30)), np.zeros((1, 30)))
+    out, _, _ = inverse_blur(edge, np.zeros((1, 30)), np.zeros((1, 30)), **options("inverse_blur"))
     assert out[0, 10, 48] > 200 and out[0, 10, 47] < 50

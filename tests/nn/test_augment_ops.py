@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from facial_keypoints.keypoints import COLUMNS, IMAGE_SIZE
-from facial_keypoints.pipelines.modelling.augment import augment_batch
+from tests.conftest import augment
 from tests.conftest import dotted_faces
 
 PIXEL_OF = {96.0: math.floor, 95.0: round}
@@ -29,7 +29,7 @@ def test_blobs_stay_under_their_keypoints_through_flips_and_affines(mirror):
     keypoints = (rng.integers(18, 78, (16, 30)) + 0.3).astype(np.float32)
     pixel_of = PIXEL_OF[mirror]
     images = blob_faces(keypoints, pixel_of)
-    out, moved = augment_batch(images, keypoints, rng, mirror, flip_probability=0.5,
+    out, moved = augment(images, keypoints, rng, mirror, flip_probability=0.5,
                                max_rotation_deg=15, max_shift=4, scale_range=(0.9, 1.1))
     out = keras.ops.convert_to_numpy(out)[..., 0]
     assert not np.isnan(moved).any()
@@ -42,7 +42,7 @@ def test_a_pure_flip_mirrors_pixels_exactly_and_swaps_names():
     rng = np.random.default_rng(1)
     keypoints = (rng.integers(5, 90, (4, 30)) + 0.3).astype(np.float32)
     images = dotted_faces(keypoints, math.floor).astype(np.float32)[..., None]
-    out, moved = augment_batch(images, keypoints, rng, 96.0, flip_probability=1.0)
+    out, moved = augment(images, keypoints, rng, 96.0, flip_probability=1.0)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(out), images[:, :, ::-1], atol=1e-3)
     left_x, right_x = COLUMNS.index("left_eye_center_x"), COLUMNS.index("right_eye_center_x")
     np.testing.assert_allclose(moved[:, left_x], 96.0 - keypoints[:, right_x], atol=1e-4)
@@ -53,7 +53,7 @@ def test_no_augmentation_is_the_identity():
     keypoints = rng.uniform(10, 80, (3, 30)).astype(np.float32)
     keypoints[0, :6] = np.nan
     images = rng.uniform(0, 255, (3, 96, 96, 1)).astype(np.float32)
-    out, moved = augment_batch(images, keypoints, rng, 96.0, flip_probability=0.0)
+    out, moved = augment(images, keypoints, rng, 96.0, flip_probability=0.0)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(out), images, atol=1e-3)
     np.testing.assert_allclose(moved, keypoints, atol=1e-4, equal_nan=True)
 
@@ -61,6 +61,6 @@ def test_no_augmentation_is_the_identity():
 def test_keypoints_pushed_out_of_the_frame_become_missing():
     keypoints = np.full((1, 30), 90.0, np.float32)
     images = np.zeros((1, 96, 96, 1), np.float32)
-    _, moved = augment_batch(images, keypoints, np.random.default_rng(0), 96.0,
+    _, moved = augment(images, keypoints, np.random.default_rng(0), 96.0,
                              flip_probability=0.0, scale_range=(1.2, 1.2))
     assert np.isnan(moved).all()

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from facial_keypoints.keypoints import IMAGE_SIZE
-from facial_keypoints.pipelines.data_engineering.augment import apply_affine, flip_horizontal
-from facial_keypoints.pipelines.modelling.augment import augment_batch
+from facial_keypoints.data.augment import apply_affine, flip_horizontal
+from tests.conftest import augment
 
 mirrors = st.sampled_from([95.0, 96.0])
 angles = st.floats(-20, 20)
@@ -68,7 +68,7 @@ def test_flip_twice_is_the_identity(seed, mirror):
 @given(seed=st.integers(0, 10_000), mirror=mirrors, angle=st.floats(0, 15), flip=st.floats(0, 1))
 def test_keras_ops_augmentation_keeps_keypoints_on_their_blobs(seed, mirror, angle, flip):
     image, keypoints, _ = one_face(seed, mirror)
-    out, moved = augment_batch(image[..., None].astype(np.float32), keypoints, np.random.default_rng(seed),
+    out, moved = augment(image[..., None].astype(np.float32), keypoints, np.random.default_rng(seed),
                                mirror, flip_probability=flip, max_rotation_deg=angle, max_shift=4.0,
                                scale_range=(0.9, 1.1))
     out = keras.ops.convert_to_numpy(out)[0, ..., 0]

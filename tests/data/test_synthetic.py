@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from facial_keypoints.demo import draw_faces, main, make_demo_frames, write_demo_files
+from facial_keypoints.data.synthetic import draw_faces, make_demo_frames, write_demo_files
+from facial_keypoints.demo import main
 from facial_keypoints.keypoints import (
     COLUMN_INDEX,
     COLUMNS,

@@ -10,21 +10,25 @@ import keras
 import numpy as np
 import pytest
 
-from facial_keypoints.pipelines.modelling.architectures import ARCHITECTURES, build_model
-from facial_keypoints.pipelines.modelling.training import MaskedMSE, MaskedRMSE
+from facial_keypoints.nn.architectures import ARCHITECTURES, build_model
+from facial_keypoints.nn.losses import MaskedMSE, MaskedRMSE
+from facial_keypoints.params import ArchitecturesParams
+from tests.conftest import load_params
 
 MEAN, STD = [48.0] * 30, [4.0] * 30
+OPTIONS = load_params()["architectures"]
 
 ONE_STEP = """
-import json, numpy as np, keras
-from facial_keypoints.pipelines.modelling.architectures import ARCHITECTURES, build_model
-from facial_keypoints.pipelines.modelling.training import MaskedMSE, MaskedRMSE
+import json, sys, numpy as np, keras
+from facial_keypoints.nn.architectures import ARCHITECTURES, build_model
+from facial_keypoints.nn.losses import MaskedMSE, MaskedRMSE
+options = json.loads(sys.argv[1])
 rng = np.random.default_rng(0)
 x = rng.uniform(0, 255, (4, 96, 96, 1)).astype("float32")
 y = rng.uniform(20, 70, (4, 30)).astype("float32"); y[1, 4:] = np.nan
 losses = {}
 for name in ARCHITECTURES:
-    model = build_model(name, 30, [48.0] * 30, [4.0] * 30)
+    model = build_model(name, 30, [48.0] * 30, [4.0] * 30, options[name])
     model.compile(optimizer="adam", loss=MaskedMSE([4.0] * 30), metrics=[MaskedRMSE()])
     logs = model.train_on_batch(x, y, return_dict=True)
     losses[name] = float(logs["loss"])
@@ -33,7 +37,7 @@ print(json.dumps({"backend": keras.backend.backend(), "losses": losses}))
 
 
 def test_nouri_has_the_published_parameter_count():
-    assert build_model("nouri", 30, MEAN, STD).count_params() == 16_561_502
+    assert build_model("nouri", 30, MEAN, STD, OPTIONS.options("nouri")).count_params() == 16_561_502
 
 
 @pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
@@ -41,7 +45,8 @@ def test_every_architecture_trains_one_step(backend):
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed")
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([sys.executable, "-c", ONE_STEP], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-c", ONE_STEP, json.dumps(OPTIONS.model_dump())],
+                            capture_output=True, text=True,
                             env=env, timeout=600, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
@@ -51,14 +56,13 @@ def test_every_architecture_trains_one_step(backend):
 
 
 def test_a_fresh_model_predicts_near_the_mean_shape():
-    model = build_model("compact", 30, np.linspace(10, 80, 30), [3.0] * 30)
+    model = build_model("compact", 30, np.linspace(10, 80, 30), [3.0] * 30, OPTIONS.options("compact"))
     predicted = model.predict(np.full((2, 96, 96, 1), 128.0, "float32"), verbose=0)
     assert np.abs(predicted - np.linspace(10, 80, 30)).max() < 3.0
 
 
-def test_unknown_architecture_is_named():
-    with pytest.raises(ValueError, match="unknown architecture 'resnet'"):
-        build_model("resnet", 30, MEAN, STD)
+def test_every_architecture_has_its_options_in_the_parameters():
+    assert set(ARCHITECTURES) == set(ArchitecturesParams.model_fields)
 
 
 def test_masked_loss_is_the_mean_over_present_values_only():
@@ -77,7 +81,7 @@ def test_masked_rmse_is_kaggles_metric_in_pixels():
 
 
 def test_models_reload_from_keras_files_without_custom_objects(tmp_path):
-    model = build_model("compact", 30, np.arange(30.0), [2.0] * 30)
+    model = build_model("compact", 30, np.arange(30.0), [2.0] * 30, OPTIONS.options("compact"))
     model.compile(optimizer="adam", loss=MaskedMSE([2.0] * 30), metrics=[MaskedRMSE()])
     path = tmp_path / "model.keras"
     model.save(path)

@@ -5,17 +5,19 @@ import numpy as np
 import pytest
 
 from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
+from facial_keypoints.nn import checkpoint, training
+from facial_keypoints.nn.architectures import build_model
+from facial_keypoints.nn.batches import FaceBatches
+from facial_keypoints.nn.inference import predict
+from facial_keypoints.nn.optimizers import make_optimizer
+from facial_keypoints.nn.specialists import specialist_from
+from facial_keypoints.nn.training import fit, train_full_model
 from facial_keypoints.pipelines.data_engineering.nodes import parse_training
-from facial_keypoints.pipelines.modelling import training
-from facial_keypoints.pipelines.modelling.architectures import build_model
-from facial_keypoints.pipelines.modelling.nodes import predict, specialist_from, train_full_model
-from facial_keypoints.pipelines.modelling.training import FaceBatches, fit, make_optimizer
+from tests.conftest import changed
 
-CONFIG = {
-    "seed": 0, "batch_size": 16, "epochs": 4, "patience": 0, "verbose": 0,
-    "augment": {"flip_probability": 0.5, "max_rotation_deg": 5.0},
-    "optimizer": {"name": "adamw", "learning_rate": 0.001},
-}
+ALL = list(range(30))
+SMALL_COMPACT = {"filters": [4, 8], "convs_per_block": 1, "batch_norm": False, "dense_units": 16,
+                 "dropout": 0.3}
 
 
 @pytest.fixture
@@ -23,12 +25,33 @@ def faces(training_frame):
     return parse_training(training_frame)
 
 
-def test_batches_are_reproducible_and_reshuffled_each_epoch(faces):
+@pytest.fixture
+def settings(params):
+    """Small, quick training settings: the base profile's with 4 epochs of 16-face batches."""
+    model = changed(params["full_model"], epochs=4, patience=0, batch_size=16,
+                    optimizer={**params["full_model"].optimizer.model_dump(), "learning_rate": 0.001})
+    shared = changed(params["training"], seed=0, verbose=0,
+                     augment={**params["training"].augment.model_dump(), "max_rotation_deg": 5.0})
+    return model, shared
+
+
+def run_fit(model, faces, settings, folder, **changes):
+    params, shared = settings
+    std = np.nanstd(faces["keypoints"], axis=0)
+    train = (faces["images"], faces["keypoints"])
+    seed = changes.pop("seed", None)
+    if seed is not None:
+        shared = changed(shared, seed=seed)
+    return fit(model, train, train, std, ALL, 96.0, changed(params, **changes), shared, folder)
+
+
+def test_batches_are_reproducible_and_reshuffled_each_epoch(faces, params):
     def epoch_ids(batches):
         return np.concatenate([batches.order[i * 16 : (i + 1) * 16] for i in range(len(batches))])
 
-    a = FaceBatches(faces["images"], faces["keypoints"], 16, seed=3, augment={})
-    b = FaceBatches(faces["images"], faces["keypoints"], 16, seed=3, augment={})
+    augment = params["training"].augment
+    a = FaceBatches(faces["images"], faces["keypoints"], 16, 3, ALL, augment, 96.0)
+    b = FaceBatches(faces["images"], faces["keypoints"], 16, 3, ALL, augment, 96.0)
     np.testing.assert_array_equal(epoch_ids(a), epoch_ids(b))
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(a[1][0]), keras.ops.convert_to_numpy(b[1][0]))
     first = epoch_ids(a)
@@ -36,10 +59,10 @@ def test_batches_are_reproducible_and_reshuffled_each_epoch(faces):
     assert sorted(epoch_ids(a)) == sorted(first) and not np.array_equal(epoch_ids(a), first)
 
 
-def test_sgd_momentum_and_learning_rate_follow_the_tutorials_linear_schedules():
-    optimizer = make_optimizer(
-        {"name": "sgd", "learning_rate": 0.03, "final_learning_rate": 0.0001,
-         "momentum": 0.9, "final_momentum": 0.999}, steps=10)
+def test_sgd_momentum_and_learning_rate_follow_the_tutorials_linear_schedules(params):
+    sgd = changed(params["full_model"].optimizer, name="sgd", learning_rate=0.03,
+                  final_learning_rate=0.0001, momentum=0.9, final_momentum=0.999)
+    optimizer = make_optimizer(sgd, steps=10)
     assert float(optimizer.learning_rate) == pytest.approx(0.03)
     variable = keras.Variable(np.zeros(1, "float32"))
     optimizer.build([variable])
@@ -50,18 +73,19 @@ def test_sgd_momentum_and_learning_rate_follow_the_tutorials_linear_schedules():
     assert optimizer.final_momentum == 0.999 and optimizer.nesterov
 
 
-def test_a_run_killed_mid_training_resumes_and_ends_as_an_uninterrupted_run(faces, tmp_path, monkeypatch):
-    train = (faces["images"], faces["keypoints"])
+def test_a_run_killed_mid_training_resumes_and_ends_as_an_uninterrupted_run(
+    faces, settings, tmp_path, monkeypatch
+):
     std = np.nanstd(faces["keypoints"], axis=0)
     mean = np.nanmean(faces["keypoints"], axis=0)
     x = faces["images"][..., None].astype("float32")
 
     def model():
         keras.utils.set_random_seed(0)
-        return build_model("compact", 30, mean, std, {"filters": [4, 8], "dense_units": 16, "dropout": 0.3})
+        return build_model("compact", 30, mean, std, SMALL_COMPACT)
 
     uninterrupted = model()
-    expected = fit(uninterrupted, train, train, std, CONFIG, 96.0, tmp_path / "uninterrupted")
+    expected = run_fit(uninterrupted, faces, settings, tmp_path / "uninterrupted")
 
     original = training.EpochTimer.on_epoch_end
 
@@ -72,7 +96,7 @@ def test_a_run_killed_mid_training_resumes_and_ends_as_an_uninterrupted_run(face
 
     monkeypatch.setattr(training.EpochTimer, "on_epoch_end", killed_in_the_third_epoch)
     with pytest.raises(KeyboardInterrupt):
-        fit(model(), train, train, std, CONFIG, 96.0, tmp_path / "killed")
+        run_fit(model(), faces, settings, tmp_path / "killed")
     monkeypatch.undo()
     assert sorted(p.name for p in (tmp_path / "killed").iterdir()) == ["epoch-0002.weights.h5", "state.json"]
     (tmp_path / "killed" / ".epoch-0003.weights.h5.x1.tmp.weights.h5").write_bytes(b"\x89HDF cut short")
@@ -81,26 +105,24 @@ def test_a_run_killed_mid_training_resumes_and_ends_as_an_uninterrupted_run(face
     monkeypatch.setattr(training.EpochTimer, "on_epoch_begin",
                         lambda self, epoch, logs=None: started.append(epoch) or setattr(self, "_start", 0))
     resumed = model()
-    history = fit(resumed, train, train, std, CONFIG, 96.0, tmp_path / "killed")
+    history = run_fit(resumed, faces, settings, tmp_path / "killed")
     assert started == [2, 3]  # epochs 0 and 1 were restored, not trained again
     assert history["val_rmse"] == pytest.approx(expected["val_rmse"], abs=1e-6)
     np.testing.assert_allclose(resumed.predict(x, verbose=0), uninterrupted.predict(x, verbose=0), atol=1e-5)
     assert not (tmp_path / "killed").exists()  # a finished run leaves no checkpoint to resume
 
 
-def test_a_checkpoint_of_other_parameters_is_not_resumed(faces, tmp_path, monkeypatch):
-    train = (faces["images"], faces["keypoints"])
+def test_a_checkpoint_of_other_parameters_is_not_resumed(faces, settings, tmp_path, monkeypatch):
     std = np.nanstd(faces["keypoints"], axis=0)
     mean = np.nanmean(faces["keypoints"], axis=0)
-    monkeypatch.setattr(training.Checkpoint, "finish", lambda self, model: None)  # keep the checkpoint
-    fit(build_model("mlp", 30, mean, std), train, train, std, {**CONFIG, "epochs": 2}, 96.0, tmp_path)
+    monkeypatch.setattr(checkpoint.Checkpoint, "finish", lambda self, model: None)  # keep the checkpoint
+    run_fit(build_model("mlp", 30, mean, std, {"hidden": 8}), faces, settings, tmp_path, epochs=2)
     monkeypatch.undo()
-    history = fit(build_model("mlp", 30, mean, std), train, train, std, {**CONFIG, "seed": 1}, 96.0, tmp_path)
+    history = run_fit(build_model("mlp", 30, mean, std, {"hidden": 8}), faces, settings, tmp_path, seed=1)
     assert len(history["loss"]) == 4  # trained from the start, not resumed from the other run
 
 
-def test_early_stopping_gives_back_the_best_epochs_weights(faces, tmp_path, monkeypatch):
-    train = (faces["images"], faces["keypoints"])
+def test_early_stopping_gives_back_the_best_epochs_weights(faces, settings, tmp_path, monkeypatch):
     std = np.nanstd(faces["keypoints"], axis=0)
     mean = np.nanmean(faces["keypoints"], axis=0)
     losses = iter([3.0, 1.0, 2.0, 2.5, 0.5])
@@ -113,8 +135,8 @@ def test_early_stopping_gives_back_the_best_epochs_weights(faces, tmp_path, monk
         saved[epoch] = [w.copy() for w in self.model.get_weights()]
 
     monkeypatch.setattr(training.EpochTimer, "on_epoch_end", scripted_val_loss)
-    model = build_model("mlp", 30, mean, std)
-    history = fit(model, train, train, std, {**CONFIG, "epochs": 5, "patience": 2}, 96.0, tmp_path)
+    model = build_model("mlp", 30, mean, std, {"hidden": 8})
+    history = run_fit(model, faces, settings, tmp_path, epochs=5, patience=2)
     assert history["val_loss"] == [3.0, 1.0, 2.0, 2.5]  # stopped two epochs after the best
     for got, best in zip(model.get_weights(), saved[1], strict=True):
         np.testing.assert_array_equal(got, best)
@@ -122,7 +144,7 @@ def test_early_stopping_gives_back_the_best_epochs_weights(faces, tmp_path, monk
 
 def test_a_specialist_starts_exactly_where_the_full_model_is(faces):
     model = build_model("compact", 30, np.nanmean(faces["keypoints"], 0), np.nanstd(faces["keypoints"], 0),
-                        {"filters": [4, 8], "dense_units": 16})
+                        SMALL_COMPACT)
     model.compile(optimizer="adam", loss="mse")
     model.fit(faces["images"][..., None].astype("float32"), np.nan_to_num(faces["keypoints"], nan=48.0),
               epochs=1, verbose=0)
@@ -141,19 +163,19 @@ def test_flip_tta_of_a_mirror_symmetric_predictor_changes_nothing():
     outputs = keras.layers.Lambda(lambda x: keras.ops.zeros((keras.ops.shape(x)[0], 30)) + symmetric)(inputs)
     model = keras.Model(inputs, outputs)
     images = np.random.default_rng(0).integers(0, 255, (3, 96, 96)).astype(np.uint8)
-    plain = predict(model, images, list(range(30)), 96.0, flip_tta=False)
-    with_tta = predict(model, images, list(range(30)), 96.0, flip_tta=True)
+    plain = predict(model, images, ALL, 96.0, flip_tta=False, batch_size=256)
+    with_tta = predict(model, images, ALL, 96.0, flip_tta=True, batch_size=256)
     np.testing.assert_allclose(with_tta, plain, atol=1e-4)
     assert COLUMNS[0] == "left_eye_center_x" and plain[0, 0] == 60.0
 
 
-def test_the_same_seed_trains_the_same_model_on_cpu(faces, tmp_path):
-    params = {**CONFIG, "epochs": 2, "architecture": "compact", "seed": 5,
-              "options": {"filters": [4, 8], "dense_units": 16}}
-    flip = {"mirror": 96.0}
+def test_the_same_seed_trains_the_same_model_on_cpu(faces, settings, tmp_path):
+    params, shared = settings
+    params = changed(params, epochs=2)
     runs = []
     for attempt in range(2):
-        model, summary = train_full_model(faces, faces, flip, {**params, "checkpoint_dir": str(tmp_path / str(attempt))})
+        folder = changed(shared, seed=5, checkpoint_dir=str(tmp_path / str(attempt)))
+        model, summary = train_full_model(faces, faces, 96.0, params, SMALL_COMPACT, folder)
         runs.append((model.predict(faces["images"][..., None].astype("float32"), verbose=0), summary))
     np.testing.assert_allclose(runs[0][0], runs[1][0], atol=1e-6)
     assert runs[0][1]["history"]["val_rmse"] == pytest.approx(runs[1][1]["history"]["val_rmse"], abs=1e-6)
