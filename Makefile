@@ -24,6 +24,8 @@ test: install
 
 lint: install
 	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/lint-imports
 
 benchmark: install
 	$(BIN)/python -m facial_keypoints.benchmark --data $(RAW)

@@ -21,8 +21,12 @@ SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 def load_params(env: str = "base") -> dict[str, Params]:
     """The project's parameters from conf/ (``env`` over base), checked as a run checks them."""
-    loader = OmegaConfigLoader(str(PROJECT_ROOT / "conf"), base_env="base", default_run_env=env,
-                               merge_strategy={"parameters": "soft"})
+    loader = OmegaConfigLoader(
+        str(PROJECT_ROOT / "conf"),
+        base_env="base",
+        default_run_env=env,
+        merge_strategy={"parameters": "soft"},
+    )
     return check_parameters(loader["parameters"])
 
 
@@ -62,12 +66,23 @@ def lookup_frame(demo_frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 #: On-the-fly augmentation that changes nothing; tests switch on what they check.
-NO_AUGMENTATION = {"flip_probability": 0.0, "max_rotation_deg": 0.0, "max_shift": 0.0,
-                   "scale_range": (1.0, 1.0), "max_brightness": 0.0, "max_contrast": 0.0}
+NO_AUGMENTATION = {
+    "flip_probability": 0.0,
+    "max_rotation_deg": 0.0,
+    "max_shift": 0.0,
+    "scale_range": (1.0, 1.0),
+    "max_brightness": 0.0,
+    "max_contrast": 0.0,
+}
 
 
-def augment(images: np.ndarray, keypoints: np.ndarray, rng: np.random.Generator, mirror: float,
-            **changes: object) -> tuple[object, np.ndarray]:
+def augment(
+    images: np.ndarray,
+    keypoints: np.ndarray,
+    rng: np.random.Generator,
+    mirror: float,
+    **changes: object,
+) -> tuple[object, np.ndarray]:
     """``augment_batch`` with only the given random changes switched on."""
     return augment_batch(images, keypoints, rng, mirror, **{**NO_AUGMENTATION, **changes})
 
@@ -98,4 +113,3 @@ def kaggle_lookup() -> pd.DataFrame:
     if not path.is_file():
         pytest.skip(f"{path} is not available")
     return pd.read_csv(path)
-

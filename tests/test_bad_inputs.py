@@ -22,6 +22,7 @@ def set_pixel(value: str):
     def change(frame):
         pixels = frame.loc[2, "Image"].split()
         frame.loc[2, "Image"] = " ".join([value, *pixels[1:]])
+
     return change
 
 
@@ -56,34 +57,77 @@ def empty_image(frame):
     frame.loc[2, "Image"] = ""
 
 
-TRAINING_OUTPUTS = {"training_faces.npz", "training_clean.npz", "train_faces.npz", "validation_faces.npz"}
+TRAINING_OUTPUTS = {
+    "training_faces.npz",
+    "training_clean.npz",
+    "train_faces.npz",
+    "validation_faces.npz",
+}
 TEST_OUTPUTS = {"test_faces.npz", "id_lookup.csv"}
 LOOKUP_OUTPUTS = {"id_lookup.csv"}
 
 # case: (corrupt the raw folder, what the last line must say, outputs that must not be written)
 CASES = {
-    "truncated training.csv": (lambda raw: truncate(raw / "training.csv"), "training.csv row", TRAINING_OUTPUTS),
-    "pixel 256": (lambda raw: edit_csv(raw / "training.csv", set_pixel("256")),
-                  "row 3 (line 4): Image value 256 (value 1) is outside 0..255", TRAINING_OUTPUTS),
-    "pixel -1": (lambda raw: edit_csv(raw / "test.csv", set_pixel("-1")),
-                 "test.csv row 3 (line 4): Image value -1 (value 1) is outside 0..255", TEST_OUTPUTS),
-    "non-numeric pixel": (lambda raw: edit_csv(raw / "training.csv", set_pixel("x7")),
-                          "Image value 'x7' (value 1) is not an integer", TRAINING_OUTPUTS),
-    "empty Image": (lambda raw: edit_csv(raw / "training.csv", empty_image),
-                    "row 3 (line 4): Image is empty", TRAINING_OUTPUTS),
-    "missing column": (lambda raw: edit_csv(raw / "training.csv", lambda f: f.pop("nose_tip_y")),
-                       "missing column(s) ['nose_tip_y']", TRAINING_OUTPUTS),
-    "keypoint outside [0, 96]": (lambda raw: edit_csv(raw / "training.csv", outside),
-                                 "nose_tip_x = 97.5 is outside [0, 96]", TRAINING_OUTPUTS),
-    "duplicate ImageId": (lambda raw: edit_csv(raw / "test.csv", duplicate_id),
-                          "row 2 (line 3): ImageId 1 repeats row 1 (line 2)", TEST_OUTPUTS),
-    "unknown lookup feature": (lambda raw: edit_csv(raw / "IdLookupTable.csv", unknown_feature),
-                               "FeatureName 'left_ear_x' is not one of the 30", LOOKUP_OUTPUTS),
-    "unknown lookup image": (lambda raw: edit_csv(raw / "IdLookupTable.csv", unknown_image),
-                             "ImageId 999 is not in test.csv", LOOKUP_OUTPUTS),
-    "empty test.csv": (lambda raw: (raw / "test.csv").write_text(""), "test.csv is empty", TEST_OUTPUTS),
-    "zip holding the wrong file": (wrong_zip, "training.zip holds ['test.csv'], expected exactly one training.csv",
-                                   TRAINING_OUTPUTS),
+    "truncated training.csv": (
+        lambda raw: truncate(raw / "training.csv"),
+        "training.csv row",
+        TRAINING_OUTPUTS,
+    ),
+    "pixel 256": (
+        lambda raw: edit_csv(raw / "training.csv", set_pixel("256")),
+        "row 3 (line 4): Image value 256 (value 1) is outside 0..255",
+        TRAINING_OUTPUTS,
+    ),
+    "pixel -1": (
+        lambda raw: edit_csv(raw / "test.csv", set_pixel("-1")),
+        "test.csv row 3 (line 4): Image value -1 (value 1) is outside 0..255",
+        TEST_OUTPUTS,
+    ),
+    "non-numeric pixel": (
+        lambda raw: edit_csv(raw / "training.csv", set_pixel("x7")),
+        "Image value 'x7' (value 1) is not an integer",
+        TRAINING_OUTPUTS,
+    ),
+    "empty Image": (
+        lambda raw: edit_csv(raw / "training.csv", empty_image),
+        "row 3 (line 4): Image is empty",
+        TRAINING_OUTPUTS,
+    ),
+    "missing column": (
+        lambda raw: edit_csv(raw / "training.csv", lambda f: f.pop("nose_tip_y")),
+        "missing column(s) ['nose_tip_y']",
+        TRAINING_OUTPUTS,
+    ),
+    "keypoint outside [0, 96]": (
+        lambda raw: edit_csv(raw / "training.csv", outside),
+        "nose_tip_x = 97.5 is outside [0, 96]",
+        TRAINING_OUTPUTS,
+    ),
+    "duplicate ImageId": (
+        lambda raw: edit_csv(raw / "test.csv", duplicate_id),
+        "row 2 (line 3): ImageId 1 repeats row 1 (line 2)",
+        TEST_OUTPUTS,
+    ),
+    "unknown lookup feature": (
+        lambda raw: edit_csv(raw / "IdLookupTable.csv", unknown_feature),
+        "FeatureName 'left_ear_x' is not one of the 30",
+        LOOKUP_OUTPUTS,
+    ),
+    "unknown lookup image": (
+        lambda raw: edit_csv(raw / "IdLookupTable.csv", unknown_image),
+        "ImageId 999 is not in test.csv",
+        LOOKUP_OUTPUTS,
+    ),
+    "empty test.csv": (
+        lambda raw: (raw / "test.csv").write_text(""),
+        "test.csv is empty",
+        TEST_OUTPUTS,
+    ),
+    "zip holding the wrong file": (
+        wrong_zip,
+        "training.zip holds ['test.csv'], expected exactly one training.csv",
+        TRAINING_OUTPUTS,
+    ),
 }
 
 
@@ -102,3 +146,30 @@ def test_bad_input_ends_in_one_clear_message(case, tmp_path, monkeypatch):
     assert not list((project / "data").rglob("*.tmp*"))  # nothing half-written
     written = {p.name for p in (project / "data").rglob("*") if p.is_file()}
     assert not written & not_written
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        (
+            "full_model.architecture=foo",
+            "Error: Parameter full_model.architecture = 'foo' is not allowed",
+        ),
+        (
+            "augment.mirror=abc",
+            "Error: Parameter augment.mirror = 'abc' is not allowed: use 'auto' or",
+        ),
+        ("cleaning.strategy=bogus", "Error: Parameter cleaning.strategy = 'bogus' is not allowed"),
+        ("specialists.epochs=-1", "Error: Parameter specialists.epochs = -1 is not allowed"),
+    ],
+)
+def test_a_parameter_mistake_is_one_line_before_anything_is_written(
+    tmp_path, monkeypatch, override, expected
+):
+    project = make_project(tmp_path, monkeypatch)
+    result = kedro_run(project, "--env", "demo", "--params", override)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(expected), last
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (project / "data").exists()  # not even the demo files

@@ -2,8 +2,8 @@
 
 from facial_keypoints.benchmark import benchmark_load, benchmark_training
 from facial_keypoints.data.synthetic import write_demo_files
-from facial_keypoints.pipelines.data_engineering.nodes import parse_training
 from facial_keypoints.nn.architectures import ARCHITECTURES
+from facial_keypoints.pipelines.data_engineering.nodes import parse_training
 
 
 def test_load_and_training_figures(tmp_path, training_frame, params):

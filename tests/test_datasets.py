@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 import yaml
 from kedro.io.core import Version
 
@@ -69,7 +68,10 @@ def test_missing_file_says_how_to_get_it(tmp_path):
 
 def test_zip_holding_the_wrong_file_is_reported(tmp_path, test_frame):
     zip_csv(tmp_path / "training.zip", "test.csv", test_frame)
-    with pytest.raises(InputDataError, match=r"training.zip holds \['test.csv'\], expected exactly one training.csv"):
+    with pytest.raises(
+        InputDataError,
+        match=r"training.zip holds \['test.csv'\], expected exactly one training.csv",
+    ):
         KaggleCSVDataset(filepath=str(tmp_path / "training.csv")).load()
 
 
@@ -125,8 +127,11 @@ def test_npz_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
 def test_npz_save_args_compress_and_load_args_reach_numpy(tmp_path):
     arrays = {"zeros": np.zeros((200, 200), np.float32)}
     plain = NpzDataset(filepath=str(tmp_path / "plain.npz"))
-    small = NpzDataset(filepath=str(tmp_path / "small.npz"), save_args={"compressed": True},
-                       load_args={"mmap_mode": "r"})
+    small = NpzDataset(
+        filepath=str(tmp_path / "small.npz"),
+        save_args={"compressed": True},
+        load_args={"mmap_mode": "r"},
+    )
     plain.save(arrays)
     small.save(arrays)
     assert (tmp_path / "small.npz").stat().st_size < (tmp_path / "plain.npz").stat().st_size / 10
@@ -136,15 +141,23 @@ def test_npz_save_args_compress_and_load_args_reach_numpy(tmp_path):
 
 @pytest.mark.parametrize(
     ("dataset_class", "data", "extension"),
-    [(AtomicCSVDataset, pd.DataFrame({"RowId": [1]}), "csv"), (AtomicJSONDataset, {"a": 1}, "json"),
-     (NpzDataset, {"a": np.ones(2)}, "npz")],
+    [
+        (AtomicCSVDataset, pd.DataFrame({"RowId": [1]}), "csv"),
+        (AtomicJSONDataset, {"a": 1}, "json"),
+        (NpzDataset, {"a": np.ones(2)}, "npz"),
+    ],
 )
-def test_versioned_saves_keep_every_version_and_load_the_latest(tmp_path, dataset_class, data, extension):
+def test_versioned_saves_keep_every_version_and_load_the_latest(
+    tmp_path, dataset_class, data, extension
+):
     path = tmp_path / f"out.{extension}"
     for version in ("2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z"):
         dataset_class(filepath=str(path), version=Version(None, version)).save(data)
     latest = dataset_class(filepath=str(path), version=Version(None, None))
-    assert sorted(p.name for p in path.iterdir()) == ["2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z"]
+    assert sorted(p.name for p in path.iterdir()) == [
+        "2026-01-01T00.00.00.000Z",
+        "2026-01-02T00.00.00.000Z",
+    ]
     assert latest.filepath == path / "2026-01-02T00.00.00.000Z" / f"out.{extension}"
     assert latest.exists()
 
@@ -206,7 +219,9 @@ dataset.save(pd.DataFrame({"RowId": np.arange(20_000_000), "Location": np.full(2
 def test_a_csv_write_killed_by_sigkill_leaves_the_previous_file(tmp_path):
     path = tmp_path / "submission.csv"
     AtomicCSVDataset(filepath=str(path)).save(pd.DataFrame({"RowId": [1], "Location": [2.0]}))
-    writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(path)], stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
     assert writer.stdout.readline() == "writing\n"
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".submission.csv.*")) and time.monotonic() < deadline:
@@ -214,5 +229,6 @@ def test_a_csv_write_killed_by_sigkill_leaves_the_previous_file(tmp_path):
     time.sleep(0.3)  # well into writing the 20 million rows
     writer.send_signal(signal.SIGKILL)
     assert writer.wait(30) == -signal.SIGKILL
-    pd.testing.assert_frame_equal(AtomicCSVDataset(filepath=str(path)).load(),
-                                  pd.DataFrame({"RowId": [1], "Location": [2.0]}))
+    pd.testing.assert_frame_equal(
+        AtomicCSVDataset(filepath=str(path)).load(), pd.DataFrame({"RowId": [1], "Location": [2.0]})
+    )

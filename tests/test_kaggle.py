@@ -17,7 +17,10 @@ def no_credentials(monkeypatch, tmp_path):
 
 def test_missing_credentials_say_where_they_go(no_credentials):
     problem = kaggle.missing_credentials()
-    assert "KAGGLE_USERNAME and KAGGLE_KEY" in problem and str(no_credentials / "kaggle.json") in problem
+    assert (
+        "KAGGLE_USERNAME and KAGGLE_KEY" in problem
+        and str(no_credentials / "kaggle.json") in problem
+    )
     with pytest.raises(kaggle.KaggleUnavailable, match="no Kaggle credentials"):
         kaggle.submit("submission.csv", "message")
 

@@ -12,7 +12,12 @@ from facial_keypoints.keypoints import (
 
 def test_columns_are_kaggles_thirty_in_order():
     assert len(COLUMNS) == 30
-    assert COLUMNS[:4] == ("left_eye_center_x", "left_eye_center_y", "right_eye_center_x", "right_eye_center_y")
+    assert COLUMNS[:4] == (
+        "left_eye_center_x",
+        "left_eye_center_y",
+        "right_eye_center_x",
+        "right_eye_center_y",
+    )
     assert COLUMNS[-1] == "mouth_center_bottom_lip_y"
 
 

@@ -53,7 +53,12 @@ def kedro_run(project: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "200"}
     return subprocess.run(
         [sys.executable, "-m", "kedro", "run", *args],
-        cwd=project, capture_output=True, text=True, env=env, timeout=300, check=False,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
     )
 
 
@@ -71,9 +76,13 @@ def test_data_engineering_runs_end_to_end_on_demo_data(project):
     assert len(train["ids"]) + len(validation["ids"]) == 600
     assert len(validation["ids"]) == 120
     augmented = np.load(data / "05_model_input" / "train_faces_augmented.npz")
-    assert len(augmented["ids"]) == 2 * len(train["ids"])  # the original faces and their mirror images
+    assert len(augmented["ids"]) == 2 * len(
+        train["ids"]
+    )  # the original faces and their mirror images
     lookup = pd.read_csv(data / "02_intermediate" / "id_lookup.csv")
-    assert set(lookup["ImageId"]) <= set(np.load(data / "02_intermediate" / "test_faces.npz")["ids"])
+    assert set(lookup["ImageId"]) <= set(
+        np.load(data / "02_intermediate" / "test_faces.npz")["ids"]
+    )
 
 
 def test_a_missing_raw_file_ends_the_run_with_how_to_get_it(project):
@@ -108,8 +117,14 @@ def trained_demo(tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         make_project(project, patch)
         bootstrap_project(project)
-        runtime = {"full_model": {"epochs": 1}, "specialists": {"epochs": 1}, "training": {"verbose": 0}}
-        with KedroSession.create(project_path=project, env="demo", runtime_params=runtime) as session:
+        runtime = {
+            "full_model": {"epochs": 1},
+            "specialists": {"epochs": 1},
+            "training": {"verbose": 0},
+        }
+        with KedroSession.create(
+            project_path=project, env="demo", runtime_params=runtime
+        ) as session:
             session.run(pipeline_names=["submission"])
     return project
 
@@ -120,14 +135,25 @@ def test_a_run_killed_by_sigkill_mid_training_resumes_and_ends_as_an_uninterrupt
     project = make_project(tmp_path, monkeypatch)
     inputs = project / "data" / "demo" / "05_model_input"
     shutil.copytree(trained_demo / "data" / "demo" / "05_model_input", inputs)
-    command = [sys.executable, "-m", "kedro", "run", "--env", "demo", "--nodes", "train_full_model",
-               "--params", "full_model.epochs=6,training.verbose=0"]
+    command = [
+        sys.executable,
+        "-m",
+        "kedro",
+        "run",
+        "--env",
+        "demo",
+        "--nodes",
+        "train_full_model",
+        "--params",
+        "full_model.epochs=6,training.verbose=0",
+    ]
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "300"}
     state = project / "data" / "demo" / "06_models" / "checkpoints" / "full_model" / "state.json"
     model_file = project / "data" / "demo" / "06_models" / "full_model.keras"
 
-    killed = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    killed = subprocess.Popen(
+        command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 240
     while killed.poll() is None and time.monotonic() < deadline:
         if state.exists() and json.loads(state.read_text())["epochs_done"] >= 3:
@@ -139,8 +165,9 @@ def test_a_run_killed_by_sigkill_mid_training_resumes_and_ends_as_an_uninterrupt
     done = json.loads(state.read_text())["epochs_done"]
     assert 3 <= done < 6
 
-    resumed = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300,
-                             check=False)
+    resumed = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"Resuming full_model after epoch {done}" in resumed.stdout + resumed.stderr
     assert not state.parent.exists()  # a finished run leaves no checkpoint behind
@@ -148,24 +175,30 @@ def test_a_run_killed_by_sigkill_mid_training_resumes_and_ends_as_an_uninterrupt
     resumed_summary = json.loads((model_file.parent / "full_model_training.json").read_text())
 
     model_file.unlink()
-    uninterrupted = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True,
-                                   timeout=300, check=False)
+    uninterrupted = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
     assert uninterrupted.returncode == 0, uninterrupted.stderr[-2000:]
     assert "Resuming" not in uninterrupted.stdout + uninterrupted.stderr
     model = keras.saving.load_model(model_file)
     summary = json.loads((model_file.parent / "full_model_training.json").read_text())
 
     assert resumed_summary["epochs"] == summary["epochs"] == 6
-    assert resumed_summary["history"]["val_rmse"] == pytest.approx(summary["history"]["val_rmse"], abs=1e-6)
+    assert resumed_summary["history"]["val_rmse"] == pytest.approx(
+        summary["history"]["val_rmse"], abs=1e-6
+    )
     faces = np.load(inputs / "validation_faces.npz")["images"][..., None].astype("float32")
-    np.testing.assert_allclose(resumed_model.predict(faces, verbose=0), model.predict(faces, verbose=0),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        resumed_model.predict(faces, verbose=0), model.predict(faces, verbose=0), atol=1e-5
+    )
 
 
 def test_modelling_trains_full_model_and_specialists_on_demo_data(trained_demo):
     models = trained_demo / "data" / "demo" / "06_models"
     assert (models / "full_model.keras").is_file()
-    assert sorted(p.stem for p in (models / "specialists").glob("*.keras")) == sorted(SPECIALIST_GROUPS)
+    assert sorted(p.stem for p in (models / "specialists").glob("*.keras")) == sorted(
+        SPECIALIST_GROUPS
+    )
     combination = json.loads((models / "combination.json").read_text())
     assert list(combination["sources"]) == list(COLUMNS)
     assert set(combination["sources"].values()) <= {"full", "specialist", "average"}
@@ -191,7 +224,12 @@ def test_predict_and_reporting_write_the_submission_metrics_and_plots(trained_de
     assert metrics["per_model"]["model_0"]["val_rmse"] > metrics["val_rmse"]
     assert "final_combination" in result.stdout  # the metrics table is printed
     plots = sorted(p.name for p in (data / "08_reporting").glob("*.png"))
-    assert plots == ["keypoint_rmse.png", "loss_curves.png", "test_faces.png", "validation_faces.png"]
+    assert plots == [
+        "keypoint_rmse.png",
+        "loss_curves.png",
+        "test_faces.png",
+        "validation_faces.png",
+    ]
 
 
 def test_kaggles_lookup_table_with_1783_generated_test_faces(trained_demo, kaggle_lookup, params):
@@ -199,11 +237,15 @@ def test_kaggles_lookup_table_with_1783_generated_test_faces(trained_demo, kaggl
     images, _ = draw_faces(len(ids), np.random.default_rng(0))
     models = trained_demo / "data" / "demo" / "06_models"
     load = keras.models.load_model
-    specialists = {name: load(models / "specialists" / f"{name}.keras") for name in SPECIALIST_GROUPS}
+    specialists = {
+        name: load(models / "specialists" / f"{name}.keras") for name in SPECIALIST_GROUPS
+    }
     predictions = predict_test(
         {"images": images, "ids": ids},
         json.loads((models / "combination.json").read_text()),
-        json.loads((trained_demo / "data" / "demo" / "05_model_input" / "flip_convention.json").read_text()),
+        json.loads(
+            (trained_demo / "data" / "demo" / "05_model_input" / "flip_convention.json").read_text()
+        ),
         params["combination"],
         load(models / "full_model.keras"),
         **specialists,
@@ -218,10 +260,16 @@ def test_kaggles_lookup_table_with_1783_generated_test_faces(trained_demo, kaggl
 def test_exploration_notebook_runs_top_to_bottom(trained_demo, monkeypatch):
     notebook = nbformat.read(PROJECT_ROOT / "notebooks" / "exploration.ipynb", as_version=4)
     monkeypatch.setenv("KEDRO_ENV", "demo")
-    NotebookClient(notebook, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(trained_demo)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(trained_demo)}},
+    ).execute()
     outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
     assert not [output for output in outputs if output["output_type"] == "error"]
-    text = "".join(str(output.get("text", "")) + str(output.get("data", {}).get("text/plain", ""))
-                   for output in outputs)
+    text = "".join(
+        str(output.get("text", "")) + str(output.get("data", {}).get("text/plain", ""))
+        for output in outputs
+    )
     assert "final combination:" in text and "flip test-time augmentation" in text

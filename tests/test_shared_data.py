@@ -13,7 +13,9 @@ from facial_keypoints.pipelines.data_engineering.nodes import (
 def test_ytf96_parses_and_validates(ytf96):
     training = parse_training(KaggleCSVDataset(filepath=str(ytf96 / "training.csv")).load())
     test = parse_test(KaggleCSVDataset(filepath=str(ytf96 / "test.csv")).load())
-    lookup = validate_lookup(KaggleCSVDataset(filepath=str(ytf96 / "IdLookupTable.csv")).load(), test)
+    lookup = validate_lookup(
+        KaggleCSVDataset(filepath=str(ytf96 / "IdLookupTable.csv")).load(), test
+    )
     assert training["images"].shape == (3379, 96, 96)
     assert test["images"].shape == (853, 96, 96)
     assert set(lookup["ImageId"]) == set(test["ids"])

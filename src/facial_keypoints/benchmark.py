@@ -53,8 +53,15 @@ def benchmark_load(data: Path, repeats: int) -> list[dict[str, Any]]:
         dataset = KaggleCSVDataset(filepath=str(data / f"{name}.csv"))
         read_s, frame = median_seconds(dataset.load, repeats)
         parse_s, faces = median_seconds(lambda frame=frame, parse=parse: parse(frame), repeats)
-        rows.append({"file": frame.attrs["source"], "faces": len(faces["images"]),
-                     "pandas_read_s": read_s, "parse_s": parse_s, "ratio": parse_s / read_s})
+        rows.append(
+            {
+                "file": frame.attrs["source"],
+                "faces": len(faces["images"]),
+                "pandas_read_s": read_s,
+                "parse_s": parse_s,
+                "ratio": parse_s / read_s,
+            }
+        )
     return rows
 
 
@@ -78,8 +85,9 @@ def benchmark_training(
     return throughput
 
 
-def single_face_latency(predict: Callable[[np.ndarray], Any], pixels: np.ndarray,
-                        warmup: int = 100, calls: int = 1000) -> dict[str, float]:
+def single_face_latency(
+    predict: Callable[[np.ndarray], Any], pixels: np.ndarray, warmup: int = 100, calls: int = 1000
+) -> dict[str, float]:
     """p50/p99 milliseconds of ``predict`` on one face (N=1 batches), after ``warmup`` calls."""
     for i in range(warmup):
         predict(pixels[i % len(pixels)][None])
@@ -137,8 +145,9 @@ def benchmark_prediction(catalog: Any, repeats: int) -> dict[str, Any]:
 def benchmark_full_run(project: Path) -> dict[str, float]:
     """Wall time and peak RSS of ``kedro run --pipelines submission`` in a child process."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "kedro", "run", "--pipelines", "submission"],
-                   cwd=project, check=True)  # its progress shows as it runs
+    subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--pipelines", "submission"], cwd=project, check=True
+    )  # its progress shows as it runs
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {"wall_s": time.perf_counter() - start, "peak_rss_gib": peak_kib / 2**20}
 
@@ -160,52 +169,80 @@ def _catalog(project: Path, env: str | None) -> Any:
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmarks, print a table and write benchmark.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("data/01_raw"),
-                        help="folder holding Kaggle-format files (default: data/01_raw)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path("data/01_raw"),
+        help="folder holding Kaggle-format files (default: data/01_raw)",
+    )
     parser.add_argument("--repeats", type=int, default=5, help="runs per measurement (median)")
-    parser.add_argument("--env", default=None, help="Kedro environment of the trained run (e.g. demo)")
-    parser.add_argument("--full-run", action="store_true",
-                        help="also time `kedro run --pipelines submission` (takes minutes)")
+    parser.add_argument(
+        "--env", default=None, help="Kedro environment of the trained run (e.g. demo)"
+    )
+    parser.add_argument(
+        "--full-run",
+        action="store_true",
+        help="also time `kedro run --pipelines submission` (takes minutes)",
+    )
     parser.add_argument("--out", type=Path, default=Path("data/08_reporting/benchmark.json"))
     args = parser.parse_args(argv)
     project = Path.cwd()
     results: dict[str, Any] = {}
     if args.full_run:  # first, so that the sections below describe the models it trains
         results["full_run"] = benchmark_full_run(project)
-        print(f"kedro run --pipelines submission: {results['full_run']['wall_s']:.0f} s, "  # noqa: T201
-              f"peak RSS {results['full_run']['peak_rss_gib']:.2f} GiB\n")
+        print(
+            f"kedro run --pipelines submission: {results['full_run']['wall_s']:.0f} s, "  # noqa: T201
+            f"peak RSS {results['full_run']['peak_rss_gib']:.2f} GiB\n"
+        )
     results["load"] = benchmark_load(args.data, args.repeats)
     print(f"{'file':<52} {'faces':>6} {'pandas read':>12} {'parse':>8} {'parse/read':>11}")  # noqa: T201
     for row in results["load"]:
-        print(f"{row['file']:<52} {row['faces']:>6} {row['pandas_read_s']:>11.3f}s "  # noqa: T201
-              f"{row['parse_s']:>7.3f}s {row['ratio']:>10.2f}x")
+        print(
+            f"{row['file']:<52} {row['faces']:>6} {row['pandas_read_s']:>11.3f}s "  # noqa: T201
+            f"{row['parse_s']:>7.3f}s {row['ratio']:>10.2f}x"
+        )
     catalog = _catalog(project, args.env)
     training = parse_training(KaggleCSVDataset(filepath=str(args.data / "training.csv")).load())
     results["training_faces_per_s"] = benchmark_training(
-        training["images"], training["keypoints"], args.repeats,
+        training["images"],
+        training["keypoints"],
+        args.repeats,
         _params(catalog, "architectures", ArchitecturesParams),
     )
-    print("\ntraining throughput (faces/s, batch 64): " + ", ".join(  # noqa: T201
-        f"{name} {value:.0f}" for name, value in results["training_faces_per_s"].items()))
+    print(
+        "\ntraining throughput (faces/s, batch 64): "
+        + ", ".join(  # noqa: T201
+            f"{name} {value:.0f}" for name, value in results["training_faces_per_s"].items()
+        )
+    )
     if catalog.exists("full_model_training_summary"):
         summary = catalog.load("full_model_training_summary")
-        results["base_profile_full_model"] = {key: summary[key] for key in
-                                              ("epochs", "seconds", "best_val_rmse", "training_samples")}
-        print(f"\nlast trained full model: {summary['epochs']} epochs, {summary['seconds']:.0f} s, "  # noqa: T201
-              f"best validation RMSE {summary['best_val_rmse']:.4f} px")
+        results["base_profile_full_model"] = {
+            key: summary[key] for key in ("epochs", "seconds", "best_val_rmse", "training_samples")
+        }
+        print(
+            f"\nlast trained full model: {summary['epochs']} epochs, {summary['seconds']:.0f} s, "  # noqa: T201
+            f"best validation RMSE {summary['best_val_rmse']:.4f} px"
+        )
     if catalog.exists("full_model") and catalog.exists("combination"):
         prediction = benchmark_prediction(catalog, args.repeats)
         results["prediction"] = prediction
-        print(f"\nprediction on {prediction['test_faces']} test faces: "  # noqa: T201
-              f"{prediction['batch_faces_per_s']:.0f} faces/s in batches (full model)")
+        print(
+            f"\nprediction on {prediction['test_faces']} test faces: "  # noqa: T201
+            f"{prediction['batch_faces_per_s']:.0f} faces/s in batches (full model)"
+        )
         for runtime in ("keras", "tflite"):
             if f"single_face_{runtime}" in prediction:
                 latency = prediction[f"single_face_{runtime}"]
-                print(f"single face, full model, {runtime}: p50 {latency['p50_ms']:.2f} ms, "  # noqa: T201
-                      f"p99 {latency['p99_ms']:.2f} ms")
+                print(
+                    f"single face, full model, {runtime}: p50 {latency['p50_ms']:.2f} ms, "  # noqa: T201
+                    f"p99 {latency['p99_ms']:.2f} ms"
+                )
         whole = prediction["final_combination_test_set_s"]
-        print(f"final combination (7 models, flip TTA {prediction['flip_tta']}), whole test set: "  # noqa: T201
-              f"{whole['first_call']:.2f} s on the first call, {whole['median']:.2f} s after")
+        print(
+            f"final combination (7 models, flip TTA {prediction['flip_tta']}), whole test set: "  # noqa: T201
+            f"{whole['first_call']:.2f} s on the first call, {whole['median']:.2f} s after"
+        )
     atomic_write(args.out, lambda tmp: tmp.write_text(json.dumps(results, indent=2)))
     print(f"\nwritten to {args.out}")  # noqa: T201
 

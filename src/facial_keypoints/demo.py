@@ -11,7 +11,8 @@ from facial_keypoints.data.synthetic import write_demo_files
 def main(argv: list[str] | None = None) -> None:
     """Command line: write the demo files and print their paths and sizes."""
     parser = argparse.ArgumentParser(
-        prog="python -m facial_keypoints.demo", description="Write generated demo faces in Kaggle's file format."
+        prog="python -m facial_keypoints.demo",
+        description="Write generated demo faces in Kaggle's file format.",
     )
     parser.add_argument("--out", required=True, type=Path, help="folder to write into")
     parser.add_argument("--n-train", type=int, default=600, help="training faces")

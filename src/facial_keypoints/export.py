@@ -21,8 +21,9 @@ def main(argv: list[str] | None = None) -> None:
     from kedro.framework.session import KedroSession  # noqa: PLC0415
     from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
 
-    parser = argparse.ArgumentParser(prog="python -m facial_keypoints.export",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m facial_keypoints.export", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--env", default=None, help="Kedro environment of the trained run")
     args = parser.parse_args(argv)
     bootstrap_project(Path.cwd())

@@ -70,8 +70,10 @@ class RunSummaryHook:
         """Print what the run produced."""
         outputs = pipeline.all_outputs()
         if "metrics" in outputs:
-            click.echo(f"\nValidation metrics ({_path(catalog, 'metrics')}):\n"
-                       + format_metrics(catalog.load("metrics")))
+            click.echo(
+                f"\nValidation metrics ({_path(catalog, 'metrics')}):\n"
+                + format_metrics(catalog.load("metrics"))
+            )
         if "submission" in outputs:
             path = _path(catalog, "submission")
             rmse = catalog.load("combination")["val_rmse"]

@@ -16,7 +16,9 @@ from facial_keypoints.kaggle_api import KaggleUnavailable, download, submit
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: download the data or submit a CSV."""
-    parser = argparse.ArgumentParser(prog="python -m facial_keypoints.kaggle", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m facial_keypoints.kaggle", description=__doc__.splitlines()[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     get = commands.add_parser("download", help="download the competition's files")
     get.add_argument("--to", type=Path, default=Path("data/01_raw"))

@@ -225,7 +225,10 @@ class SpecialistsParams(ModelTrainingParams):
     @model_validator(mode="after")
     def _overrides_are_valid(self) -> SpecialistsParams:
         for group in self.overrides:
-            self.for_group(group)
+            try:
+                self.for_group(group)
+            except ValidationError as exc:  # reported as the override's own parameter path
+                raise ValueError(_describe(f"specialists.overrides.{group}", exc.errors())) from None
         return self
 
     def for_group(self, group: str) -> ModelTrainingParams:
@@ -293,6 +296,8 @@ def _describe(key: str, errors: list[dict[str, Any]]) -> str:
     """One line for the first failing value; the branches of a union (e.g. ``auto`` or a number)
     fail together and are listed as alternatives."""
     first = errors[0]
+    if first["type"] == "value_error" and first["msg"].startswith("Value error, Parameter "):
+        return first["msg"].removeprefix("Value error, ")  # already described, deeper down
     loc = first["loc"]
     branches = [e for e in errors if e["loc"][:-1] == loc[:-1] and len(e["loc"]) == len(loc)]
     if len(branches) > 1:  # the last part of loc names the union branch, not a parameter

@@ -18,7 +18,9 @@ def discover_pipelines() -> dict[str, Pipeline]:
     even when ``kedro run --pipelines submission`` asks Kedro's discovery for that name alone.
     """
     return {
-        module.name: importlib.import_module(f"{pipelines_package.__name__}.{module.name}").create_pipeline()
+        module.name: importlib.import_module(
+            f"{pipelines_package.__name__}.{module.name}"
+        ).create_pipeline()
         for module in pkgutil.iter_modules(pipelines_package.__path__)
         if module.ispkg
     }

@@ -5,7 +5,6 @@ import math
 import numpy as np
 import pytest
 
-from facial_keypoints.keypoints import COLUMNS, IMAGE_SIZE
 from facial_keypoints.data.augment import (
     apply_affine,
     brightness_contrast,
@@ -16,6 +15,7 @@ from facial_keypoints.data.augment import (
     random_flip,
     wiener_filter,
 )
+from facial_keypoints.keypoints import COLUMNS, IMAGE_SIZE
 from tests.conftest import dotted_faces, load_params
 
 OFFLINE = load_params()["augment"].offline
@@ -23,7 +23,9 @@ OFFLINE = load_params()["augment"].offline
 
 def options(name: str) -> dict:
     """The base profile's options of one offline augmentation."""
-    return {key: value for key, value in getattr(OFFLINE, name).model_dump().items() if key != "enabled"}
+    return {
+        key: value for key, value in getattr(OFFLINE, name).model_dump().items() if key != "enabled"
+    }
 
 
 # With mirror=96 pixel c spans [c, c+1) (centre c + 0.5); with mirror=95 pixel c is centred on c.
@@ -84,7 +86,9 @@ def test_flip_with_the_wrong_convention_misses_the_dots():
         images, keypoints, np.ones_like(keypoints), mirror=95.0
     )
     points = flipped_keypoints.reshape(3, -1, 2)
-    hits = [flipped_images[f, math.floor(y), math.floor(x)] > 0 for f in range(3) for x, y in points[f]]
+    hits = [
+        flipped_images[f, math.floor(y), math.floor(x)] > 0 for f in range(3) for x, y in points[f]
+    ]
     assert not any(hits)
 
 
@@ -92,8 +96,9 @@ def test_random_flip_flips_about_half_and_keeps_the_rest(faces):
     images = np.repeat(faces[0][:1], 200, axis=0)
     keypoints = np.repeat(faces[1][:1], 200, axis=0)
     mask = np.repeat(faces[2][:1], 200, axis=0)
-    out, _, _ = random_flip(images, keypoints, mask, np.random.default_rng(0), probability=0.5,
-                            mirror=96.0)
+    out, _, _ = random_flip(
+        images, keypoints, mask, np.random.default_rng(0), probability=0.5, mirror=96.0
+    )
     flipped = (out == images[:, :, ::-1]).all(axis=(1, 2))
     unchanged = (out == images).all(axis=(1, 2))
     assert (flipped | unchanged).all()
@@ -112,7 +117,14 @@ def test_affine_moves_blobs_with_their_keypoints(mirror):
             images[face, row - 1 : row + 2, col - 1 : col + 2] = 255
     mask = np.ones_like(keypoints, dtype=np.uint8)
     out, moved, new_mask = random_affine(
-        images, keypoints, mask, rng, max_rotation_deg=20, max_shift=5, scale_range=(0.9, 1.1), mirror=mirror
+        images,
+        keypoints,
+        mask,
+        rng,
+        max_rotation_deg=20,
+        max_shift=5,
+        scale_range=(0.9, 1.1),
+        mirror=mirror,
     )
     assert not np.allclose(moved, keypoints)
     assert new_mask.all()
@@ -141,13 +153,18 @@ def test_affine_marks_keypoints_that_leave_the_image_missing(faces):
 
 @pytest.mark.parametrize(
     ("transform", "name"),
-    [(brightness_contrast, "brightness_contrast"), (contrast_stretch, "contrast_stretch"),
-     (inverse_blur, "inverse_blur"), (wiener_filter, "wiener_3x3")],
+    [
+        (brightness_contrast, "brightness_contrast"),
+        (contrast_stretch, "contrast_stretch"),
+        (inverse_blur, "inverse_blur"),
+        (wiener_filter, "wiener_3x3"),
+    ],
 )
 def test_photometric_filters_change_pixels_not_keypoints(faces, transform, name):
     images, keypoints, mask = faces
-    out, new_keypoints, new_mask = transform(images, keypoints, mask, np.random.default_rng(0),
-                                             **options(name))
+    out, new_keypoints, new_mask = transform(
+        images, keypoints, mask, np.random.default_rng(0), **options(name)
+    )
     assert out.dtype == np.uint8 and out.shape == images.shape
     assert not np.array_equal(out, images)
     np.testing.assert_allclose(new_keypoints, keypoints, equal_nan=True)
@@ -156,7 +173,9 @@ def test_photometric_filters_change_pixels_not_keypoints(faces, transform, name)
 
 def test_contrast_stretch_spans_the_full_range():
     dull = np.random.default_rng(0).integers(100, 140, (2, IMAGE_SIZE, IMAGE_SIZE)).astype(np.uint8)
-    out, _, _ = contrast_stretch(dull, np.zeros((2, 30)), np.zeros((2, 30)), **options("contrast_stretch"))
+    out, _, _ = contrast_stretch(
+        dull, np.zeros((2, 30)), np.zeros((2, 30)), **options("contrast_stretch")
+    )
     assert out.min() == 0 and out.max() == 255
 
 

@@ -7,8 +7,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from facial_keypoints.keypoints import IMAGE_SIZE
 from facial_keypoints.data.augment import apply_affine, flip_horizontal
+from facial_keypoints.keypoints import IMAGE_SIZE
 from tests.conftest import augment
 
 mirrors = st.sampled_from([95.0, 96.0])
@@ -30,21 +30,29 @@ def one_face(seed: int, mirror: float) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 def matrix(angle: float, scale: float) -> np.ndarray:
     radians = np.deg2rad(angle)
-    return scale * np.array([[np.cos(radians), -np.sin(radians)], [np.sin(radians), np.cos(radians)]])
+    return scale * np.array(
+        [[np.cos(radians), -np.sin(radians)], [np.sin(radians), np.cos(radians)]]
+    )
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 10_000), mirror=mirrors, angle=angles, scale=scales, dx=shifts, dy=shifts)
+@given(
+    seed=st.integers(0, 10_000), mirror=mirrors, angle=angles, scale=scales, dx=shifts, dy=shifts
+)
 def test_random_affines_keep_keypoints_on_their_blobs(seed, mirror, angle, scale, dx, dy):
     image, keypoints, mask = one_face(seed, mirror)
-    out, moved, _ = apply_affine(image, keypoints, mask, matrix(angle, scale)[None], np.array([[dx, dy]]), mirror)
+    out, moved, _ = apply_affine(
+        image, keypoints, mask, matrix(angle, scale)[None], np.array([[dx, dy]]), mirror
+    )
     pixel_of = math.floor if mirror == 96.0 else round
     for x, y in moved.reshape(-1, 2):
         assert out[0, pixel_of(y), pixel_of(x)] > 100
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 10_000), mirror=mirrors, angle=angles, scale=scales, dx=shifts, dy=shifts)
+@given(
+    seed=st.integers(0, 10_000), mirror=mirrors, angle=angles, scale=scales, dx=shifts, dy=shifts
+)
 def test_the_inverse_affine_restores_the_keypoints(seed, mirror, angle, scale, dx, dy):
     image, keypoints, mask = one_face(seed, mirror)
     forward = matrix(angle, scale)
@@ -68,9 +76,16 @@ def test_flip_twice_is_the_identity(seed, mirror):
 @given(seed=st.integers(0, 10_000), mirror=mirrors, angle=st.floats(0, 15), flip=st.floats(0, 1))
 def test_keras_ops_augmentation_keeps_keypoints_on_their_blobs(seed, mirror, angle, flip):
     image, keypoints, _ = one_face(seed, mirror)
-    out, moved = augment(image[..., None].astype(np.float32), keypoints, np.random.default_rng(seed),
-                               mirror, flip_probability=flip, max_rotation_deg=angle, max_shift=4.0,
-                               scale_range=(0.9, 1.1))
+    out, moved = augment(
+        image[..., None].astype(np.float32),
+        keypoints,
+        np.random.default_rng(seed),
+        mirror,
+        flip_probability=flip,
+        max_rotation_deg=angle,
+        max_shift=4.0,
+        scale_range=(0.9, 1.1),
+    )
     out = keras.ops.convert_to_numpy(out)[0, ..., 0]
     pixel_of = math.floor if mirror == 96.0 else round
     for x, y in moved.reshape(-1, 2):

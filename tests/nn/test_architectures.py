@@ -37,7 +37,9 @@ print(json.dumps({"backend": keras.backend.backend(), "losses": losses}))
 
 
 def test_nouri_has_the_published_parameter_count():
-    assert build_model("nouri", 30, MEAN, STD, OPTIONS.options("nouri")).count_params() == 16_561_502
+    assert (
+        build_model("nouri", 30, MEAN, STD, OPTIONS.options("nouri")).count_params() == 16_561_502
+    )
 
 
 @pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
@@ -45,9 +47,14 @@ def test_every_architecture_trains_one_step(backend):
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed")
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([sys.executable, "-c", ONE_STEP, json.dumps(OPTIONS.model_dump())],
-                            capture_output=True, text=True,
-                            env=env, timeout=600, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", ONE_STEP, json.dumps(OPTIONS.model_dump())],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["backend"] == backend
@@ -56,7 +63,9 @@ def test_every_architecture_trains_one_step(backend):
 
 
 def test_a_fresh_model_predicts_near_the_mean_shape():
-    model = build_model("compact", 30, np.linspace(10, 80, 30), [3.0] * 30, OPTIONS.options("compact"))
+    model = build_model(
+        "compact", 30, np.linspace(10, 80, 30), [3.0] * 30, OPTIONS.options("compact")
+    )
     predicted = model.predict(np.full((2, 96, 96, 1), 128.0, "float32"), verbose=0)
     assert np.abs(predicted - np.linspace(10, 80, 30)).max() < 3.0
 
@@ -87,4 +96,6 @@ def test_models_reload_from_keras_files_without_custom_objects(tmp_path):
     model.save(path)
     reloaded = keras.models.load_model(path)  # safe_mode on, no custom_objects
     x = np.random.default_rng(0).uniform(0, 255, (3, 96, 96, 1)).astype("float32")
-    np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5)
+    np.testing.assert_allclose(
+        reloaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5
+    )

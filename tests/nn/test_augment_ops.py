@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from facial_keypoints.keypoints import COLUMNS, IMAGE_SIZE
-from tests.conftest import augment
-from tests.conftest import dotted_faces
+from tests.conftest import augment, dotted_faces
 
 PIXEL_OF = {96.0: math.floor, 95.0: round}
 
@@ -29,8 +28,16 @@ def test_blobs_stay_under_their_keypoints_through_flips_and_affines(mirror):
     keypoints = (rng.integers(18, 78, (16, 30)) + 0.3).astype(np.float32)
     pixel_of = PIXEL_OF[mirror]
     images = blob_faces(keypoints, pixel_of)
-    out, moved = augment(images, keypoints, rng, mirror, flip_probability=0.5,
-                               max_rotation_deg=15, max_shift=4, scale_range=(0.9, 1.1))
+    out, moved = augment(
+        images,
+        keypoints,
+        rng,
+        mirror,
+        flip_probability=0.5,
+        max_rotation_deg=15,
+        max_shift=4,
+        scale_range=(0.9, 1.1),
+    )
     out = keras.ops.convert_to_numpy(out)[..., 0]
     assert not np.isnan(moved).any()
     for face, points in enumerate(moved.reshape(16, -1, 2)):
@@ -61,6 +68,12 @@ def test_no_augmentation_is_the_identity():
 def test_keypoints_pushed_out_of_the_frame_become_missing():
     keypoints = np.full((1, 30), 90.0, np.float32)
     images = np.zeros((1, 96, 96, 1), np.float32)
-    _, moved = augment(images, keypoints, np.random.default_rng(0), 96.0,
-                             flip_probability=0.0, scale_range=(1.2, 1.2))
+    _, moved = augment(
+        images,
+        keypoints,
+        np.random.default_rng(0),
+        96.0,
+        flip_probability=0.0,
+        scale_range=(1.2, 1.2),
+    )
     assert np.isnan(moved).all()

@@ -16,8 +16,13 @@ from facial_keypoints.pipelines.data_engineering.nodes import parse_training
 from tests.conftest import changed
 
 ALL = list(range(30))
-SMALL_COMPACT = {"filters": [4, 8], "convs_per_block": 1, "batch_norm": False, "dense_units": 16,
-                 "dropout": 0.3}
+SMALL_COMPACT = {
+    "filters": [4, 8],
+    "convs_per_block": 1,
+    "batch_norm": False,
+    "dense_units": 16,
+    "dropout": 0.3,
+}
 
 
 @pytest.fixture
@@ -28,10 +33,19 @@ def faces(training_frame):
 @pytest.fixture
 def settings(params):
     """Small, quick training settings: the base profile's with 4 epochs of 16-face batches."""
-    model = changed(params["full_model"], epochs=4, patience=0, batch_size=16,
-                    optimizer={**params["full_model"].optimizer.model_dump(), "learning_rate": 0.001})
-    shared = changed(params["training"], seed=0, verbose=0,
-                     augment={**params["training"].augment.model_dump(), "max_rotation_deg": 5.0})
+    model = changed(
+        params["full_model"],
+        epochs=4,
+        patience=0,
+        batch_size=16,
+        optimizer={**params["full_model"].optimizer.model_dump(), "learning_rate": 0.001},
+    )
+    shared = changed(
+        params["training"],
+        seed=0,
+        verbose=0,
+        augment={**params["training"].augment.model_dump(), "max_rotation_deg": 5.0},
+    )
     return model, shared
 
 
@@ -53,15 +67,23 @@ def test_batches_are_reproducible_and_reshuffled_each_epoch(faces, params):
     a = FaceBatches(faces["images"], faces["keypoints"], 16, 3, ALL, augment, 96.0)
     b = FaceBatches(faces["images"], faces["keypoints"], 16, 3, ALL, augment, 96.0)
     np.testing.assert_array_equal(epoch_ids(a), epoch_ids(b))
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(a[1][0]), keras.ops.convert_to_numpy(b[1][0]))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(a[1][0]), keras.ops.convert_to_numpy(b[1][0])
+    )
     first = epoch_ids(a)
     a.on_epoch_end()
     assert sorted(epoch_ids(a)) == sorted(first) and not np.array_equal(epoch_ids(a), first)
 
 
 def test_sgd_momentum_and_learning_rate_follow_the_tutorials_linear_schedules(params):
-    sgd = changed(params["full_model"].optimizer, name="sgd", learning_rate=0.03,
-                  final_learning_rate=0.0001, momentum=0.9, final_momentum=0.999)
+    sgd = changed(
+        params["full_model"].optimizer,
+        name="sgd",
+        learning_rate=0.03,
+        final_learning_rate=0.0001,
+        momentum=0.9,
+        final_momentum=0.999,
+    )
     optimizer = make_optimizer(sgd, steps=10)
     assert float(optimizer.learning_rate) == pytest.approx(0.03)
     variable = keras.Variable(np.zeros(1, "float32"))
@@ -98,27 +120,41 @@ def test_a_run_killed_mid_training_resumes_and_ends_as_an_uninterrupted_run(
     with pytest.raises(KeyboardInterrupt):
         run_fit(model(), faces, settings, tmp_path / "killed")
     monkeypatch.undo()
-    assert sorted(p.name for p in (tmp_path / "killed").iterdir()) == ["epoch-0002.weights.h5", "state.json"]
-    (tmp_path / "killed" / ".epoch-0003.weights.h5.x1.tmp.weights.h5").write_bytes(b"\x89HDF cut short")
+    assert sorted(p.name for p in (tmp_path / "killed").iterdir()) == [
+        "epoch-0002.weights.h5",
+        "state.json",
+    ]
+    (tmp_path / "killed" / ".epoch-0003.weights.h5.x1.tmp.weights.h5").write_bytes(
+        b"\x89HDF cut short"
+    )
 
     started = []
-    monkeypatch.setattr(training.EpochTimer, "on_epoch_begin",
-                        lambda self, epoch, logs=None: started.append(epoch) or setattr(self, "_start", 0))
+    monkeypatch.setattr(
+        training.EpochTimer,
+        "on_epoch_begin",
+        lambda self, epoch, logs=None: started.append(epoch) or setattr(self, "_start", 0),
+    )
     resumed = model()
     history = run_fit(resumed, faces, settings, tmp_path / "killed")
     assert started == [2, 3]  # epochs 0 and 1 were restored, not trained again
     assert history["val_rmse"] == pytest.approx(expected["val_rmse"], abs=1e-6)
-    np.testing.assert_allclose(resumed.predict(x, verbose=0), uninterrupted.predict(x, verbose=0), atol=1e-5)
+    np.testing.assert_allclose(
+        resumed.predict(x, verbose=0), uninterrupted.predict(x, verbose=0), atol=1e-5
+    )
     assert not (tmp_path / "killed").exists()  # a finished run leaves no checkpoint to resume
 
 
 def test_a_checkpoint_of_other_parameters_is_not_resumed(faces, settings, tmp_path, monkeypatch):
     std = np.nanstd(faces["keypoints"], axis=0)
     mean = np.nanmean(faces["keypoints"], axis=0)
-    monkeypatch.setattr(checkpoint.Checkpoint, "finish", lambda self, model: None)  # keep the checkpoint
+    monkeypatch.setattr(
+        checkpoint.Checkpoint, "finish", lambda self, model: None
+    )  # keep the checkpoint
     run_fit(build_model("mlp", 30, mean, std, {"hidden": 8}), faces, settings, tmp_path, epochs=2)
     monkeypatch.undo()
-    history = run_fit(build_model("mlp", 30, mean, std, {"hidden": 8}), faces, settings, tmp_path, seed=1)
+    history = run_fit(
+        build_model("mlp", 30, mean, std, {"hidden": 8}), faces, settings, tmp_path, seed=1
+    )
     assert len(history["loss"]) == 4  # trained from the start, not resumed from the other run
 
 
@@ -143,16 +179,26 @@ def test_early_stopping_gives_back_the_best_epochs_weights(faces, settings, tmp_
 
 
 def test_a_specialist_starts_exactly_where_the_full_model_is(faces):
-    model = build_model("compact", 30, np.nanmean(faces["keypoints"], 0), np.nanstd(faces["keypoints"], 0),
-                        SMALL_COMPACT)
+    model = build_model(
+        "compact",
+        30,
+        np.nanmean(faces["keypoints"], 0),
+        np.nanstd(faces["keypoints"], 0),
+        SMALL_COMPACT,
+    )
     model.compile(optimizer="adam", loss="mse")
-    model.fit(faces["images"][..., None].astype("float32"), np.nan_to_num(faces["keypoints"], nan=48.0),
-              epochs=1, verbose=0)
+    model.fit(
+        faces["images"][..., None].astype("float32"),
+        np.nan_to_num(faces["keypoints"], nan=48.0),
+        epochs=1,
+        verbose=0,
+    )
     columns = columns_of(SPECIALIST_GROUPS["eye_corners"])
     specialist = specialist_from(model, columns, "eye_corners")
     x = faces["images"][:8][..., None].astype("float32")
-    np.testing.assert_allclose(specialist.predict(x, verbose=0), model.predict(x, verbose=0)[:, columns],
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        specialist.predict(x, verbose=0), model.predict(x, verbose=0)[:, columns], atol=1e-4
+    )
 
 
 def test_flip_tta_of_a_mirror_symmetric_predictor_changes_nothing():
@@ -160,7 +206,9 @@ def test_flip_tta_of_a_mirror_symmetric_predictor_changes_nothing():
     # A constant, mirror-symmetric face: left eye at x = 60, right eye at 96 - 60, the rest centred.
     symmetric = np.tile(np.array([48.0, 50.0], "float32"), 15)
     symmetric[:4] = [60.0, 40.0, 36.0, 40.0]
-    outputs = keras.layers.Lambda(lambda x: keras.ops.zeros((keras.ops.shape(x)[0], 30)) + symmetric)(inputs)
+    outputs = keras.layers.Lambda(
+        lambda x: keras.ops.zeros((keras.ops.shape(x)[0], 30)) + symmetric
+    )(inputs)
     model = keras.Model(inputs, outputs)
     images = np.random.default_rng(0).integers(0, 255, (3, 96, 96)).astype(np.uint8)
     plain = predict(model, images, ALL, 96.0, flip_tta=False, batch_size=256)
@@ -176,6 +224,10 @@ def test_the_same_seed_trains_the_same_model_on_cpu(faces, settings, tmp_path):
     for attempt in range(2):
         folder = changed(shared, seed=5, checkpoint_dir=str(tmp_path / str(attempt)))
         model, summary = train_full_model(faces, faces, 96.0, params, SMALL_COMPACT, folder)
-        runs.append((model.predict(faces["images"][..., None].astype("float32"), verbose=0), summary))
+        runs.append(
+            (model.predict(faces["images"][..., None].astype("float32"), verbose=0), summary)
+        )
     np.testing.assert_allclose(runs[0][0], runs[1][0], atol=1e-6)
-    assert runs[0][1]["history"]["val_rmse"] == pytest.approx(runs[1][1]["history"]["val_rmse"], abs=1e-6)
+    assert runs[0][1]["history"]["val_rmse"] == pytest.approx(
+        runs[1][1]["history"]["val_rmse"], abs=1e-6
+    )

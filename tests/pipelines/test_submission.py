@@ -38,5 +38,7 @@ def test_predictions_are_clipped_to_the_image(predictions):
 
 def test_a_lookup_row_without_a_prediction_writes_nothing(predictions):
     table = lookup([(1, 7, "nose_tip_x"), (2, 42, "nose_tip_x")])
-    with pytest.raises(InputDataError, match=r"submission.csv was not written: no prediction for RowIds \[2\]"):
+    with pytest.raises(
+        InputDataError, match=r"submission.csv was not written: no prediction for RowIds \[2\]"
+    ):
         make_submission(predictions, table)

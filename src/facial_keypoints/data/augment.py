@@ -142,7 +142,7 @@ def inverse_blur(
     sigma: float,
     amount: float,
 ) -> Batch:
-    """"Inverse blur" sharpening (unsharp masking): add back the difference from a Gaussian blur."""
+    """ "Inverse blur" sharpening (unsharp masking): add back the difference from a Gaussian blur."""
     pixels = images.astype(np.float32)
     blurred = ndimage.gaussian_filter(pixels, sigma=(0, sigma, sigma))
     return _to_uint8(pixels + amount * (pixels - blurred)), keypoints.copy(), mask.copy()

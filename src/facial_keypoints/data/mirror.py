@@ -36,7 +36,9 @@ def estimate_mirror(
     pixels, points = images[:max_faces].astype(np.float32), keypoints[:max_faces]
     per_pair = {}
     for left, right in FLIP_PAIRS:
-        lx, ly, rx, ry = (points[:, COLUMN_INDEX[f"{kp}_{axis}"]] for kp in (left, right) for axis in "xy")
+        lx, ly, rx, ry = (
+            points[:, COLUMN_INDEX[f"{kp}_{axis}"]] for kp in (left, right) for axis in "xy"
+        )
         both = ~np.isnan(lx + ly + rx + ry)
         if both.sum() < _MIN_FACES:
             continue

@@ -64,7 +64,9 @@ def _image_problems(texts: Sequence[str]) -> list[str]:
         bad = next((t for t in tokens if not t.removeprefix("-").isdigit()), None)
         if bad is not None:
             position = tokens.index(bad) + 1
-            problems.append(f"{_row(index)}: Image value {bad!r} (value {position}) is not an integer")
+            problems.append(
+                f"{_row(index)}: Image value {bad!r} (value {position}) is not an integer"
+            )
         elif len(tokens) != N_PIXELS:
             problems.append(f"{_row(index)}: Image has {len(tokens)} values, expected {N_PIXELS}")
         else:
@@ -88,7 +90,9 @@ def parse_images(images: pd.Series, source: str) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # older numpy warns on bad tokens
         try:
-            values = np.fromstring(joined, dtype=np.int16, sep=" ", count=len(texts) * (N_PIXELS + 1))
+            values = np.fromstring(
+                joined, dtype=np.int16, sep=" ", count=len(texts) * (N_PIXELS + 1)
+            )
         except ValueError:  # newer numpy raises on a token that is not an integer
             values = np.empty(0, dtype=np.int16)
     if values.size == len(texts) * (N_PIXELS + 1):
@@ -107,7 +111,10 @@ def parse_keypoints(frame: pd.DataFrame, source: str) -> np.ndarray:
     non_numeric = values.isna() & raw.notna()
     outside = (values < 0) | (values > IMAGE_SIZE)
     problems = []
-    for mask, what in ((non_numeric, "is not a number"), (outside, f"is outside [0, {IMAGE_SIZE}]")):
+    for mask, what in (
+        (non_numeric, "is not a number"),
+        (outside, f"is outside [0, {IMAGE_SIZE}]"),
+    ):
         for index, column in zip(*np.nonzero(mask.to_numpy()), strict=True):
             value = raw.iat[index, column]
             shown = repr(value) if isinstance(value, str) else f"{float(value):g}"
@@ -124,16 +131,20 @@ def parse_keypoints(frame: pd.DataFrame, source: str) -> np.ndarray:
 def parse_image_ids(frame: pd.DataFrame, source: str) -> np.ndarray:
     """The ImageId column as int64; ids must be unique integers."""
     ids = pd.to_numeric(frame["ImageId"], errors="coerce")
-    bad = [f"{_row(i)}: ImageId {frame['ImageId'].iat[i]!r} is not an integer"
-           for i in np.flatnonzero(ids.isna() | (ids % 1 != 0))]
+    bad = [
+        f"{_row(i)}: ImageId {frame['ImageId'].iat[i]!r} is not an integer"
+        for i in np.flatnonzero(ids.isna() | (ids % 1 != 0))
+    ]
     if bad:
         raise _error(source, bad, "ImageIds are whole numbers, as in Kaggle's test.csv.")
     ids = ids.to_numpy(dtype=np.int64)
     duplicated = pd.Series(ids).duplicated(keep="first").to_numpy()
     if duplicated.any():
         first_seen = {value: i for i, value in reversed(list(enumerate(ids)))}
-        problems = [f"{_row(i)}: ImageId {ids[i]} repeats {_row(first_seen[ids[i]])}"
-                    for i in np.flatnonzero(duplicated)]
+        problems = [
+            f"{_row(i)}: ImageId {ids[i]} repeats {_row(first_seen[ids[i]])}"
+            for i in np.flatnonzero(duplicated)
+        ]
         raise _error(source, problems, "Each ImageId must appear once; remove the duplicate rows.")
     return ids
 
@@ -144,7 +155,9 @@ def check_lookup(lookup: pd.DataFrame, test_ids: np.ndarray, source: str) -> pd.
     problems = []
     unknown_feature = ~lookup["FeatureName"].isin(COLUMNS)
     for i in np.flatnonzero(unknown_feature.to_numpy()):
-        problems.append(f"{_row(i)}: FeatureName {lookup['FeatureName'].iat[i]!r} is not one of the 30 keypoint columns")
+        problems.append(
+            f"{_row(i)}: FeatureName {lookup['FeatureName'].iat[i]!r} is not one of the 30 keypoint columns"
+        )
     image_ids = pd.to_numeric(lookup["ImageId"], errors="coerce")
     unknown_image = ~image_ids.isin(test_ids)
     for i in np.flatnonzero(unknown_image.to_numpy()):

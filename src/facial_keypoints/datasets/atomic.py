@@ -15,7 +15,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from kedro.io.core import AbstractVersionedDataset, Version, get_filepath_str
+from kedro.io.core import (
+    AbstractVersionedDataset,
+    Version,
+    VersionNotFoundError,
+    get_filepath_str,
+)
 from kedro_datasets._typing import JSONPreview
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import CSVDataset
@@ -51,7 +56,7 @@ class _AtomicLocalSave:
 class AtomicCSVDataset(_AtomicLocalSave, CSVDataset):
     """kedro-datasets' ``pandas.CSVDataset`` (no index column by default), saved atomically."""
 
-    def __init__(  # noqa: D107 - the parent's arguments, listed so `kedro catalog` shows them
+    def __init__(  # its own signature: Kedro records a dataset's arguments from it
         self,
         *,
         filepath: str,
@@ -62,8 +67,15 @@ class AtomicCSVDataset(_AtomicLocalSave, CSVDataset):
         fs_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(filepath=filepath, load_args=load_args, save_args=save_args, version=version,
-                         credentials=credentials, fs_args=fs_args, metadata=metadata)
+        super().__init__(
+            filepath=filepath,
+            load_args=load_args,
+            save_args=save_args,
+            version=version,
+            credentials=credentials,
+            fs_args=fs_args,
+            metadata=metadata,
+        )
 
     def _write(self, data: pd.DataFrame, path: Path) -> None:
         data.to_csv(path, **self._save_args)
@@ -72,7 +84,7 @@ class AtomicCSVDataset(_AtomicLocalSave, CSVDataset):
 class AtomicJSONDataset(_AtomicLocalSave, JSONDataset):
     """kedro-datasets' ``json.JSONDataset``, saved atomically (``save_args`` go to ``json.dump``)."""
 
-    def __init__(  # noqa: D107 - the parent's arguments, listed so `kedro catalog` shows them
+    def __init__(  # its own signature: Kedro records a dataset's arguments from it
         self,
         *,
         filepath: str,
@@ -82,8 +94,14 @@ class AtomicJSONDataset(_AtomicLocalSave, JSONDataset):
         fs_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(filepath=filepath, save_args=save_args, version=version,
-                         credentials=credentials, fs_args=fs_args, metadata=metadata)
+        super().__init__(
+            filepath=filepath,
+            save_args=save_args,
+            version=version,
+            credentials=credentials,
+            fs_args=fs_args,
+            metadata=metadata,
+        )
 
     def _write(self, data: Any, path: Path) -> None:
         path.write_text(json.dumps(data, **self._save_args))
@@ -114,13 +132,17 @@ class _LocalVersionedFile(AbstractVersionedDataset[Any, Any]):
         return Path(self._get_load_path())
 
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": self._filepath, "load_args": self._load_args,
-                "save_args": self._save_args, "version": self._version}
+        return {
+            "filepath": self._filepath,
+            "load_args": self._load_args,
+            "save_args": self._save_args,
+            "version": self._version,
+        }
 
     def _exists(self) -> bool:
         try:
             return Path(self._get_load_path()).is_file()
-        except Exception:  # noqa: BLE001 - Kedro raises when no version exists yet
+        except VersionNotFoundError:
             return False
 
     def _read(self, path: Path) -> Any:
@@ -146,7 +168,7 @@ class NpzDataset(_LocalVersionedFile):
     DEFAULT_LOAD_ARGS: ClassVar[dict[str, Any]] = {"allow_pickle": False}
     DEFAULT_SAVE_ARGS: ClassVar[dict[str, Any]] = {"compressed": False}
 
-    def __init__(  # noqa: D107 - see the class docstring
+    def __init__(
         self,
         *,
         filepath: str,
@@ -180,7 +202,7 @@ class KerasModelDataset(_LocalVersionedFile):
     ``keras.saving.load_model`` (e.g. ``compile: false``), ``save_args`` to ``model.save``.
     """
 
-    def __init__(  # noqa: D107 - see the class docstring
+    def __init__(
         self,
         *,
         filepath: str,

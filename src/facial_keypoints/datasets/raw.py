@@ -78,6 +78,7 @@ class KaggleCSVDataset(AbstractDataset[None, pd.DataFrame]):
             )
         logger.info("Read %d rows from %s", len(frame), frame.attrs["source"])
         return frame
+
     def _read_zip(self) -> pd.DataFrame:
         source = f"{self._zip} ({self._csv.name})"
         try:
@@ -106,7 +107,9 @@ class KaggleCSVDataset(AbstractDataset[None, pd.DataFrame]):
         try:
             frame = pd.read_csv(handle, **self._load_args)
         except pd.errors.EmptyDataError as exc:
-            raise RawFileError(f"{source} is empty; expected Kaggle's CSV with a header row") from exc
+            raise RawFileError(
+                f"{source} is empty; expected Kaggle's CSV with a header row"
+            ) from exc
         except (pd.errors.ParserError, UnicodeDecodeError, EOFError, zipfile.BadZipFile) as exc:
             raise RawFileError(
                 f"{source} cannot be read as CSV ({exc}); the file may be truncated or not "

@@ -16,8 +16,17 @@ from typing import Any
 KerasModel = Any
 
 _SUBMODULES = (
-    "architectures", "augment", "batches", "checkpoint", "inference", "layers", "losses",
-    "optimizers", "specialists", "tflite", "training",
+    "architectures",
+    "augment",
+    "batches",
+    "checkpoint",
+    "inference",
+    "layers",
+    "losses",
+    "optimizers",
+    "specialists",
+    "tflite",
+    "training",
 )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
-from keras import layers, ops
+from keras import layers
 
 from facial_keypoints.keypoints import IMAGE_SIZE
 from facial_keypoints.nn.layers import HEAD, SCALE, KeypointScale

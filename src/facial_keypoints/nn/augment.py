@@ -76,8 +76,13 @@ def augment_batch(
     """Randomly flip, rotate, scale, shift and relight a batch (N, 96, 96, 1) of 0..255 pixels."""
     n = len(keypoints)
     matrices, offsets, flipped = random_transforms(
-        n, rng, mirror, flip_probability=flip_probability, max_rotation_deg=max_rotation_deg,
-        max_shift=max_shift, scale_range=scale_range,
+        n,
+        rng,
+        mirror,
+        flip_probability=flip_probability,
+        max_rotation_deg=max_rotation_deg,
+        max_shift=max_shift,
+        scale_range=scale_range,
     )
     transforms = pullback_transforms(matrices, offsets, mirror)
     moved = ops.image.affine_transform(
@@ -89,7 +94,9 @@ def augment_batch(
     )
     if max_brightness or max_contrast:
         contrast = rng.uniform(1 - max_contrast, 1 + max_contrast, (n, 1, 1, 1)).astype(np.float32)
-        brightness = (rng.uniform(-max_brightness, max_brightness, (n, 1, 1, 1)) * 255).astype(np.float32)
+        brightness = (rng.uniform(-max_brightness, max_brightness, (n, 1, 1, 1)) * 255).astype(
+            np.float32
+        )
         mean = ops.mean(moved, axis=(1, 2, 3), keepdims=True)
         moved = ops.clip((moved - mean) * contrast + mean + brightness, 0.0, 255.0)
     return moved, transform_keypoints(keypoints, matrices, offsets, flipped)

@@ -33,9 +33,16 @@ class Checkpoint(keras.callbacks.Callback):
         """Keep the state in ``directory``; stop early after ``patience`` epochs without progress."""
         super().__init__()
         self.directory, self.fingerprint, self.patience = Path(directory), fingerprint, patience
-        self.state: dict[str, Any] = {"fingerprint": fingerprint, "epochs_done": 0, "history": {},
-                                      "best_epoch": None, "best_val_loss": None, "wait": 0,
-                                      "stopped": False, "seed_states": []}
+        self.state: dict[str, Any] = {
+            "fingerprint": fingerprint,
+            "epochs_done": 0,
+            "history": {},
+            "best_epoch": None,
+            "best_val_loss": None,
+            "wait": 0,
+            "stopped": False,
+            "seed_states": [],
+        }
 
     @property
     def _state_file(self) -> Path:
@@ -52,8 +59,12 @@ class Checkpoint(keras.callbacks.Callback):
             return 0
         state = json.loads(self._state_file.read_text())
         if state.get("fingerprint") != self.fingerprint:
-            logger.warning("Ignoring the checkpoint in %s: it was written for other parameters, model "
-                           "or data. Training %s from the start.", self.directory, self.directory.name)
+            logger.warning(
+                "Ignoring the checkpoint in %s: it was written for other parameters, model "
+                "or data. Training %s from the start.",
+                self.directory,
+                self.directory.name,
+            )
             shutil.rmtree(self.directory)
             return 0
         model.optimizer.build(model.trainable_variables)
@@ -61,8 +72,12 @@ class Checkpoint(keras.callbacks.Callback):
         for variable, value in zip(_seed_states(model), state["seed_states"], strict=True):
             variable.assign(np.asarray(value, dtype=variable.dtype))
         self.state = state
-        logger.info("Resuming %s after epoch %d from %s", self.directory.name, state["epochs_done"],
-                    self.directory)
+        logger.info(
+            "Resuming %s after epoch %d from %s",
+            self.directory.name,
+            state["epochs_done"],
+            self.directory,
+        )
         return state["epochs_done"]
 
     @property
@@ -83,7 +98,9 @@ class Checkpoint(keras.callbacks.Callback):
         done = epoch + 1
         atomic_write(self._weights(done), self.model.save_weights, suffix=".weights.h5")
         val_loss = (logs or {}).get("val_loss")
-        if state["best_epoch"] is None or (val_loss is not None and val_loss < state["best_val_loss"]):
+        if state["best_epoch"] is None or (
+            val_loss is not None and val_loss < state["best_val_loss"]
+        ):
             state["best_epoch"], state["best_val_loss"], state["wait"] = done, val_loss, 0
         else:
             state["wait"] += 1
@@ -96,8 +113,12 @@ class Checkpoint(keras.callbacks.Callback):
             if old not in keep:
                 old.unlink()
         if state["stopped"]:
-            logger.info("Early stopping %s after epoch %d: the best was epoch %d", self.directory.name, done,
-                        state["best_epoch"])
+            logger.info(
+                "Early stopping %s after epoch %d: the best was epoch %d",
+                self.directory.name,
+                done,
+                state["best_epoch"],
+            )
             self.model.stop_training = True
 
     def finish(self, model: keras.Model) -> None:
@@ -113,14 +134,22 @@ def _seed_states(model: keras.Model) -> list[Any]:
     return [v for v in model.non_trainable_variables if v.path.endswith("seed_generator_state")]
 
 
-def fingerprint(model: keras.Model, train: tuple[np.ndarray, np.ndarray], settings: dict[str, Any],
-                mirror: float, columns: list[int]) -> str:
+def fingerprint(
+    model: keras.Model,
+    train: tuple[np.ndarray, np.ndarray],
+    settings: dict[str, Any],
+    mirror: float,
+    columns: list[int],
+) -> str:
     """What a checkpoint must have been written for to be resumed: model and its starting weights,
     data and the settings that change training."""
     digest = hashlib.sha256()
     arrays = [*train, *model.get_weights()]  # the starting weights stand for the architecture too
-    digest.update(json.dumps([settings, mirror, columns, [a.shape for a in arrays]], sort_keys=True,
-                             default=str).encode())
+    digest.update(
+        json.dumps(
+            [settings, mirror, columns, [a.shape for a in arrays]], sort_keys=True, default=str
+        ).encode()
+    )
     for array in arrays:
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()

@@ -29,7 +29,9 @@ def predict_pixels(model: keras.Model, pixels: np.ndarray, batch_size: int) -> n
         padding = batch_size - len(batch)
         if padding:
             batch = np.concatenate([batch, np.zeros((padding, *batch.shape[1:]), batch.dtype)])
-        outputs.append(keras.ops.convert_to_numpy(model.predict_on_batch(batch))[: batch_size - padding])
+        outputs.append(
+            keras.ops.convert_to_numpy(model.predict_on_batch(batch))[: batch_size - padding]
+        )
     return np.concatenate(outputs)
 
 
@@ -65,7 +67,9 @@ def predict_all(
     """Predictions of the full model (all 30 columns) and of each specialist (its group's columns)."""
     full = predict(full_model, images, ALL_COLUMNS, mirror, flip_tta, batch_size)
     parts = {
-        name: predict(model, images, columns_of(SPECIALIST_GROUPS[name]), mirror, flip_tta, batch_size)
+        name: predict(
+            model, images, columns_of(SPECIALIST_GROUPS[name]), mirror, flip_tta, batch_size
+        )
         for name, model in specialists.items()
     }
     return full, parts
@@ -98,8 +102,11 @@ def predict_combination(
     its columns) and the final combination, as ``combination.json`` says."""
     used = {name: specialists[name] for name in combination["specialists"]}
     full, parts = predict_all(full_model, used, images, mirror, combination["flip_tta"], batch_size)
-    return {"full_model": full, "final_combination": combine(full, parts, combination["sources"]),
-            **{f"specialist_{name}": predicted for name, predicted in parts.items()}}
+    return {
+        "full_model": full,
+        "final_combination": combine(full, parts, combination["sources"]),
+        **{f"specialist_{name}": predicted for name, predicted in parts.items()},
+    }
 
 
 def choose_combination(
@@ -116,12 +123,17 @@ def choose_combination(
     options = (False, True) if flip_tta == "auto" else (bool(flip_tta),)
     best: dict[str, Any] = {}
     for tta in options:
-        full, parts = predict_all(full_model, specialists, validation["images"], mirror, tta, batch_size)
+        full, parts = predict_all(
+            full_model, specialists, validation["images"], mirror, tta, batch_size
+        )
         sources = {}
         for name, predicted in parts.items():
             for j, column in enumerate(columns_of(SPECIALIST_GROUPS[name])):
-                candidates = {"full": full[:, column], "specialist": predicted[:, j],
-                              "average": (full[:, column] + predicted[:, j]) / 2}
+                candidates = {
+                    "full": full[:, column],
+                    "specialist": predicted[:, j],
+                    "average": (full[:, column] + predicted[:, j]) / 2,
+                }
                 errors = {key: rmse(value, truth[:, column]) for key, value in candidates.items()}
                 sources[COLUMNS[column]] = min(errors, key=errors.get)
         sources = {name: sources[name] for name in COLUMNS if name in sources}
@@ -133,8 +145,12 @@ def choose_combination(
             "val_rmse": rmse(combined, truth),
             "val_rmse_full_model": rmse(full, truth),
         }
-        logger.info("Combination with flip TTA %s: validation RMSE %.4f (full model alone %.4f)",
-                    tta, result["val_rmse"], result["val_rmse_full_model"])
+        logger.info(
+            "Combination with flip TTA %s: validation RMSE %.4f (full model alone %.4f)",
+            tta,
+            result["val_rmse"],
+            result["val_rmse_full_model"],
+        )
         if not best or result["val_rmse"] < best["val_rmse"]:
             best = result
     return best

@@ -26,7 +26,9 @@ class MaskedMSE(keras.losses.Loss):
     def call(self, y_true: Any, y_pred: Any) -> Any:
         """Per-value losses, scaled so Keras' mean over all values is the mean over present ones."""
         present, filled = _present_and_filled(y_true)
-        error = ops.where(present, (y_pred - filled) / ops.convert_to_tensor(self.std, y_pred.dtype), 0.0)
+        error = ops.where(
+            present, (y_pred - filled) / ops.convert_to_tensor(self.std, y_pred.dtype), 0.0
+        )
         weights = ops.cast(present, y_pred.dtype)
         scale = ops.cast(ops.size(weights), y_pred.dtype) / ops.maximum(ops.sum(weights), 1.0)
         return ops.square(error) * scale

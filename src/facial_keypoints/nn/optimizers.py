@@ -24,14 +24,20 @@ class ScheduledMomentumSGD(keras.optimizers.SGD):
         **kwargs: Any,
     ) -> None:
         """Momentum goes from ``momentum`` to ``final_momentum`` over ``momentum_steps`` updates."""
-        super().__init__(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov, **kwargs)
+        super().__init__(
+            learning_rate=learning_rate, momentum=momentum, nesterov=nesterov, **kwargs
+        )
         self.final_momentum = final_momentum
         self.momentum_steps = momentum_steps
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         """One SGD step with the momentum of the current iteration."""
-        progress = ops.minimum(ops.cast(self.iterations, "float32") / float(self.momentum_steps), 1.0)
-        momentum = ops.cast(self.momentum + (self.final_momentum - self.momentum) * progress, variable.dtype)
+        progress = ops.minimum(
+            ops.cast(self.iterations, "float32") / float(self.momentum_steps), 1.0
+        )
+        momentum = ops.cast(
+            self.momentum + (self.final_momentum - self.momentum) * progress, variable.dtype
+        )
         learning_rate = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
         m = self.momentums[self._get_variable_index(variable)]
@@ -43,8 +49,11 @@ class ScheduledMomentumSGD(keras.optimizers.SGD):
 
     def get_config(self) -> dict[str, Any]:
         """Config for saving."""
-        return {**super().get_config(), "final_momentum": self.final_momentum,
-                "momentum_steps": self.momentum_steps}
+        return {
+            **super().get_config(),
+            "final_momentum": self.final_momentum,
+            "momentum_steps": self.momentum_steps,
+        }
 
 
 def make_optimizer(config: OptimizerParams, steps: int) -> keras.optimizers.Optimizer:
@@ -62,8 +71,11 @@ def make_optimizer(config: OptimizerParams, steps: int) -> keras.optimizers.Opti
         )
     warmup = int(config.warmup_fraction * steps)
     schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, max(steps - warmup, 1), alpha=config.final_fraction,
-        warmup_target=config.learning_rate, warmup_steps=warmup,
+        0.0,
+        max(steps - warmup, 1),
+        alpha=config.final_fraction,
+        warmup_target=config.learning_rate,
+        warmup_steps=warmup,
     )
     if config.name == "adam":
         return keras.optimizers.Adam(schedule)

@@ -17,11 +17,15 @@ from facial_keypoints.files import atomic_write
 
 def export_tflite(model: Any, path: Path) -> Path:
     """Write ``model`` as a TFLite flatbuffer at ``path`` (atomically)."""
-    atomic_write(path, lambda tmp: model.export(str(tmp), format="litert", verbose=False), suffix=".tflite")
+    atomic_write(
+        path, lambda tmp: model.export(str(tmp), format="litert", verbose=False), suffix=".tflite"
+    )
     return path
 
 
-def tflite_predict(path: Path, images: np.ndarray, threads: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def tflite_predict(
+    path: Path, images: np.ndarray, threads: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
     """Predict face by face with the TFLite interpreter: keypoints (N, 30) and per-face seconds."""
     import tensorflow as tf  # noqa: PLC0415
 

@@ -21,8 +21,8 @@ from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
 from facial_keypoints.nn.architectures import build_model
 from facial_keypoints.nn.batches import FaceBatches
 from facial_keypoints.nn.checkpoint import Checkpoint, fingerprint
-from facial_keypoints.nn.losses import MaskedMSE, MaskedRMSE
 from facial_keypoints.nn.layers import output_scale
+from facial_keypoints.nn.losses import MaskedMSE, MaskedRMSE
 from facial_keypoints.nn.optimizers import make_optimizer
 from facial_keypoints.nn.specialists import specialist_from
 from facial_keypoints.params import FullModelParams, ModelTrainingParams, TrainingParams
@@ -59,10 +59,14 @@ def fit(
 
     Returns the per-epoch history (loss, rmse, val_loss, val_rmse, seconds).
     """
-    settings = {"model": params.model_dump(), "seed": training.seed,
-                "augment": training.augment.model_dump()}
-    checkpoint = Checkpoint(checkpoint_dir, fingerprint(model, train, settings, mirror, columns),
-                            params.patience)
+    settings = {
+        "model": params.model_dump(),
+        "seed": training.seed,
+        "augment": training.augment.model_dump(),
+    }
+    checkpoint = Checkpoint(
+        checkpoint_dir, fingerprint(model, train, settings, mirror, columns), params.patience
+    )
     steps = math.ceil(len(train[0]) / params.batch_size) * params.epochs
     model.compile(
         optimizer=make_optimizer(params.optimizer, steps),
@@ -72,10 +76,18 @@ def fit(
     done = checkpoint.restore(model)
     if done < params.epochs and not checkpoint.stopped:
         model.fit(
-            FaceBatches(*train, params.batch_size, training.seed, columns, training.augment, mirror,
-                        start_epoch=done),
-            validation_data=FaceBatches(*validation, training.validation_batch_size, training.seed,
-                                        columns, None, mirror),
+            FaceBatches(
+                *train,
+                params.batch_size,
+                training.seed,
+                columns,
+                training.augment,
+                mirror,
+                start_epoch=done,
+            ),
+            validation_data=FaceBatches(
+                *validation, training.validation_batch_size, training.seed, columns, None, mirror
+            ),
             epochs=params.epochs,
             initial_epoch=done,
             shuffle=False,  # FaceBatches shuffles by (seed, epoch); Keras' own shuffle would not resume
@@ -122,11 +134,23 @@ def train_full_model(
     keypoints = train["keypoints"][rows]
     mean, std = np.nanmean(keypoints, axis=0), np.nanstd(keypoints, axis=0)
     model = build_model(params.architecture, len(columns), mean, std, options)
-    logger.info("Training %s (%s parameters) on %d faces", model.name, f"{model.count_params():,}",
-                int(rows.sum()))
-    history = fit(model, (train["images"][rows], keypoints),
-                  (validation["images"], validation["keypoints"]), std, columns, mirror, params,
-                  training, Path(training.checkpoint_dir) / "full_model")
+    logger.info(
+        "Training %s (%s parameters) on %d faces",
+        model.name,
+        f"{model.count_params():,}",
+        int(rows.sum()),
+    )
+    history = fit(
+        model,
+        (train["images"][rows], keypoints),
+        (validation["images"], validation["keypoints"]),
+        std,
+        columns,
+        mirror,
+        params,
+        training,
+        Path(training.checkpoint_dir) / "full_model",
+    )
     return model, summary(history, int(rows.sum()))
 
 
@@ -145,7 +169,15 @@ def train_specialist(
     rows = training_rows(train, columns, params.train_rows)
     model = specialist_from(full_model, columns, group)
     logger.info("Specialist %s: %d coordinates, %d faces", group, len(columns), int(rows.sum()))
-    history = fit(model, (train["images"][rows], train["keypoints"][rows]),
-                  (validation["images"], validation["keypoints"]), output_scale(model).std, columns,
-                  mirror, params, training, Path(training.checkpoint_dir) / group)
+    history = fit(
+        model,
+        (train["images"][rows], train["keypoints"][rows]),
+        (validation["images"], validation["keypoints"]),
+        output_scale(model).std,
+        columns,
+        mirror,
+        params,
+        training,
+        Path(training.checkpoint_dir) / group,
+    )
     return model, summary(history, int(rows.sum()))

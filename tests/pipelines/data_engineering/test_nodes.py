@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from facial_keypoints.data.synthetic import make_demo_frames
+from facial_keypoints.params import CleaningParams, SplitParams
 from facial_keypoints.pipelines.data_engineering.nodes import (
     augment_training,
     choose_flip_convention,
@@ -11,7 +12,6 @@ from facial_keypoints.pipelines.data_engineering.nodes import (
     parse_training,
     split_train_validation,
 )
-from facial_keypoints.params import CleaningParams, SplitParams
 from tests.conftest import changed
 
 
@@ -74,7 +74,9 @@ def test_augment_training_appends_one_copy_per_enabled_augmentation(faces, param
     np.testing.assert_array_equal(out["images"][n : 2 * n], faces["images"][:, :, ::-1])
     np.testing.assert_array_equal(out["ids"][n : 2 * n], faces["ids"])
     nose_x = 20
-    np.testing.assert_allclose(out["keypoints"][n : 2 * n, nose_x], 96.0 - faces["keypoints"][:, nose_x], atol=1e-4)
+    np.testing.assert_allclose(
+        out["keypoints"][n : 2 * n, nose_x], 96.0 - faces["keypoints"][:, nose_x], atol=1e-4
+    )
 
 
 def test_flip_convention_is_the_parameter_unless_auto(faces, params):

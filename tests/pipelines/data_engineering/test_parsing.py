@@ -44,8 +44,14 @@ def test_parse_test_keeps_image_ids(test_frame):
         (lambda v: v[:-1], "training.csv row 5 (line 6): Image has 9215 values, expected 9216"),
         (lambda v: [*v, "7"], "row 5 (line 6): Image has 9217 values, expected 9216"),
         (lambda v: ["256", *v[1:]], "row 5 (line 6): Image value 256 (value 1) is outside 0..255"),
-        (lambda v: [*v[:9], "-1", *v[10:]], "row 5 (line 6): Image value -1 (value 10) is outside 0..255"),
-        (lambda v: [*v[:2], "abc", *v[3:]], "row 5 (line 6): Image value 'abc' (value 3) is not an integer"),
+        (
+            lambda v: [*v[:9], "-1", *v[10:]],
+            "row 5 (line 6): Image value -1 (value 10) is outside 0..255",
+        ),
+        (
+            lambda v: [*v[:2], "abc", *v[3:]],
+            "row 5 (line 6): Image value 'abc' (value 3) is not an integer",
+        ),
         (lambda v: [*v[:2], "1.5", *v[3:]], "Image value '1.5' (value 3) is not an integer"),
         (lambda v: [], "row 5 (line 6): Image is empty"),
     ],
@@ -115,7 +121,9 @@ def test_header_without_rows_is_an_error(test_frame):
 
 def test_duplicate_image_ids_are_reported(test_frame):
     test_frame.loc[5, "ImageId"] = test_frame.loc[2, "ImageId"]
-    with pytest.raises(InputDataError, match=r"row 6 \(line 7\): ImageId 3 repeats row 3 \(line 4\)"):
+    with pytest.raises(
+        InputDataError, match=r"row 6 \(line 7\): ImageId 3 repeats row 3 \(line 4\)"
+    ):
         parse_test(test_frame)
 
 

@@ -26,7 +26,11 @@ from facial_keypoints.keypoints import COLUMNS, IMAGE_COLUMN, IMAGE_ID_COLUMN
 from facial_keypoints.params import AugmentParams, CleaningParams, SplitParams
 
 logger = logging.getLogger(__name__)
-_GEOMETRIC = ("flip", "random_flip", "affine")  # augmentations that move keypoints, so need `mirror`
+_GEOMETRIC = (
+    "flip",
+    "random_flip",
+    "affine",
+)  # augmentations that move keypoints, so need `mirror`
 
 
 def parse_training(training_raw: pd.DataFrame) -> Faces:
@@ -38,10 +42,16 @@ def parse_training(training_raw: pd.DataFrame) -> Faces:
     mask = (~np.isnan(keypoints)).astype(np.uint8)
     logger.info(
         "Parsed %d training faces: %d with all 30 keypoints, %.0f%% of values present",
-        len(images), int(mask.all(axis=1).sum()), 100 * mask.mean(),
+        len(images),
+        int(mask.all(axis=1).sum()),
+        100 * mask.mean(),
     )
-    return {"images": images, "keypoints": keypoints, "mask": mask,
-            "ids": np.arange(1, len(images) + 1, dtype=np.int64)}
+    return {
+        "images": images,
+        "keypoints": keypoints,
+        "mask": mask,
+        "ids": np.arange(1, len(images) + 1, dtype=np.int64),
+    }
 
 
 def parse_test(test_raw: pd.DataFrame) -> Faces:
@@ -57,7 +67,9 @@ def parse_test(test_raw: pd.DataFrame) -> Faces:
 def validate_lookup(lookup_raw: pd.DataFrame, test_faces: Faces) -> pd.DataFrame:
     """Check IdLookupTable.csv against the 30 feature names and the test ImageIds."""
     lookup = check_lookup(lookup_raw, test_faces["ids"], source_of(lookup_raw, "IdLookupTable.csv"))
-    logger.info("IdLookupTable: %d rows over %d test faces", len(lookup), lookup["ImageId"].nunique())
+    logger.info(
+        "IdLookupTable: %d rows over %d test faces", len(lookup), lookup["ImageId"].nunique()
+    )
     return lookup
 
 
@@ -80,8 +92,12 @@ def split_train_validation(faces: Faces, split: SplitParams) -> tuple[Faces, Fac
         validation.append(shuffled[: int(round(split.validation_fraction * len(stratum)))])
     is_validation = np.zeros(len(complete), dtype=bool)
     is_validation[np.concatenate(validation)] = True
-    logger.info("Split: %d training faces, %d validation faces (seed %d)",
-                int((~is_validation).sum()), int(is_validation.sum()), split.seed)
+    logger.info(
+        "Split: %d training faces, %d validation faces (seed %d)",
+        int((~is_validation).sum()),
+        int(is_validation.sum()),
+        split.seed,
+    )
     return subset(faces, ~is_validation), subset(faces, is_validation)
 
 
@@ -90,12 +106,21 @@ def choose_flip_convention(train: Faces, augment: AugmentParams) -> dict[str, An
     if augment.mirror != "auto":
         return {"mirror": float(augment.mirror), "method": "parameter"}
     value, per_pair = estimate_mirror(train["images"], train["keypoints"], augment.estimate_faces)
-    logger.info("Flip convention estimated from the training faces: x -> %.2f - x (per pair %s)",
-                value, per_pair)
-    return {"mirror": value, "method": "estimated from left/right patch symmetry", "per_pair": per_pair}
+    logger.info(
+        "Flip convention estimated from the training faces: x -> %.2f - x (per pair %s)",
+        value,
+        per_pair,
+    )
+    return {
+        "mirror": value,
+        "method": "estimated from left/right patch symmetry",
+        "per_pair": per_pair,
+    }
 
 
-def augment_training(train: Faces, flip_convention: dict[str, Any], augment: AugmentParams) -> Faces:
+def augment_training(
+    train: Faces, flip_convention: dict[str, Any], augment: AugmentParams
+) -> Faces:
     """Append one augmented copy of the training faces per enabled augmentation."""
     rng = np.random.default_rng(augment.seed)
     parts = [train]
@@ -109,6 +134,9 @@ def augment_training(train: Faces, flip_convention: dict[str, Any], augment: Aug
         )
         parts.append({"images": images, "keypoints": keypoints, "mask": mask, "ids": train["ids"]})
     augmented = concatenate(parts)
-    logger.info("Augmented training set: %d faces (%d copies added)", len(augmented["images"]),
-                len(parts) - 1)
+    logger.info(
+        "Augmented training set: %d faces (%d copies added)",
+        len(augmented["images"]),
+        len(parts) - 1,
+    )
     return augmented

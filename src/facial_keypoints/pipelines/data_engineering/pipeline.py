@@ -18,16 +18,37 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(parse_test, "test_raw", "test_faces", name="parse_test"),
-            Node(validate_lookup, ["id_lookup_raw", "test_faces"], "id_lookup", name="validate_lookup"),
+            Node(
+                validate_lookup,
+                ["id_lookup_raw", "test_faces"],
+                "id_lookup",
+                name="validate_lookup",
+            ),
             Node(parse_training, "training_raw", "training_faces", name="parse_training"),
-            Node(clean_training, ["training_faces", "params:cleaning"], "training_clean",
-                 name="clean_training"),
-            Node(split_train_validation, ["training_clean", "params:split"],
-                 ["train_faces", "validation_faces"], name="split_train_validation"),
-            Node(choose_flip_convention, ["train_faces", "params:augment"], "flip_convention",
-                 name="choose_flip_convention"),
-            Node(augment_training, ["train_faces", "flip_convention", "params:augment"],
-                 "train_faces_augmented", name="augment_training"),
+            Node(
+                clean_training,
+                ["training_faces", "params:cleaning"],
+                "training_clean",
+                name="clean_training",
+            ),
+            Node(
+                split_train_validation,
+                ["training_clean", "params:split"],
+                ["train_faces", "validation_faces"],
+                name="split_train_validation",
+            ),
+            Node(
+                choose_flip_convention,
+                ["train_faces", "params:augment"],
+                "flip_convention",
+                name="choose_flip_convention",
+            ),
+            Node(
+                augment_training,
+                ["train_faces", "flip_convention", "params:augment"],
+                "train_faces_augmented",
+                name="augment_training",
+            ),
         ],
         tags="data",
     )

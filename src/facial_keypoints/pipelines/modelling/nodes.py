@@ -32,8 +32,12 @@ def train_full_model(
 ) -> tuple[KerasModel, dict[str, Any]]:
     """Train the full-data CNN on all 30 coordinates with the masked loss."""
     return nn.training.train_full_model(
-        train, validation, flip_convention["mirror"], full_model,
-        architectures.options(full_model.architecture), training,
+        train,
+        validation,
+        flip_convention["mirror"],
+        full_model,
+        architectures.options(full_model.architecture),
+        training,
     )
 
 
@@ -50,11 +54,18 @@ def specialist_trainer(group: str) -> Callable[..., tuple[KerasModel, dict[str, 
     ) -> tuple[KerasModel, dict[str, Any]]:
         """Fine-tune a copy of the full model on the group, or keep the copy as is if not enabled."""
         if group not in specialists.enabled:
-            copy = nn.specialists.specialist_from(full_model, columns_of(SPECIALIST_GROUPS[group]), group)
+            copy = nn.specialists.specialist_from(
+                full_model, columns_of(SPECIALIST_GROUPS[group]), group
+            )
             return copy, {**nn.training.summary({}, 0), "enabled": False}
         model, summary = nn.training.train_specialist(
-            full_model, group, train, validation, flip_convention["mirror"],
-            specialists.for_group(group), training,
+            full_model,
+            group,
+            train,
+            validation,
+            flip_convention["mirror"],
+            specialists.for_group(group),
+            training,
         )
         return model, {**summary, "enabled": True}
 
@@ -73,6 +84,10 @@ def choose_combination(
     """Per keypoint column, pick full model, specialist or average by validation RMSE; same for flip TTA."""
     enabled = {group: models[group] for group in specialists.enabled}
     return nn.inference.choose_combination(
-        validation, full_model, enabled, flip_convention["mirror"], combination.flip_tta,
+        validation,
+        full_model,
+        enabled,
+        flip_convention["mirror"],
+        combination.flip_tta,
         combination.prediction_batch_size,
     )

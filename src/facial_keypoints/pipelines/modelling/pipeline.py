@@ -17,20 +17,31 @@ _SHARED_PARAMETERS = {"params:specialists", "params:training"}
 
 def specialist(group: str) -> Pipeline:
     """One specialist as the namespace ``group``: fine-tune the full model on the group."""
-    template = Pipeline([
-        Node(
-            specialist_trainer(group),
-            ["full_model", "train_faces", "validation_faces", "flip_convention",
-             "params:specialists", "params:training"],
-            ["model", "training_summary"],
-            name="train_specialist",
-        )
-    ])
+    template = Pipeline(
+        [
+            Node(
+                specialist_trainer(group),
+                [
+                    "full_model",
+                    "train_faces",
+                    "validation_faces",
+                    "flip_convention",
+                    "params:specialists",
+                    "params:training",
+                ],
+                ["model", "training_summary"],
+                name="train_specialist",
+            )
+        ]
+    )
     return Pipeline(
         template,
         namespace=group,
         inputs=_SHARED_INPUTS,
-        outputs={"model": specialist_dataset(group), "training_summary": specialist_summary_dataset(group)},
+        outputs={
+            "model": specialist_dataset(group),
+            "training_summary": specialist_summary_dataset(group),
+        },
         parameters=_SHARED_PARAMETERS,
         tags=["training", "specialist"],
     )
@@ -42,8 +53,14 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 train_full_model,
-                ["train_faces", "validation_faces", "flip_convention", "params:full_model",
-                 "params:architectures", "params:training"],
+                [
+                    "train_faces",
+                    "validation_faces",
+                    "flip_convention",
+                    "params:full_model",
+                    "params:architectures",
+                    "params:training",
+                ],
                 ["full_model", "full_model_training_summary"],
                 name="train_full_model",
             )
@@ -54,9 +71,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 choose_combination,
-                {"validation": "validation_faces", "flip_convention": "flip_convention",
-                 "combination": "params:combination", "specialists": "params:specialists",
-                 **MODEL_INPUTS},
+                {
+                    "validation": "validation_faces",
+                    "flip_convention": "flip_convention",
+                    "combination": "params:combination",
+                    "specialists": "params:specialists",
+                    **MODEL_INPUTS,
+                },
                 "combination",
                 name="choose_combination",
             )

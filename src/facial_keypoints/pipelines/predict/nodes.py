@@ -30,7 +30,11 @@ def predict_test(
 ) -> pd.DataFrame:
     """Predict every test face with the chosen combination: one row per ImageId, 30 columns."""
     predictions = nn.inference.predict_combination(
-        full_model, specialists, combination, test["images"], flip_convention["mirror"],
+        full_model,
+        specialists,
+        combination,
+        test["images"],
+        flip_convention["mirror"],
         combination_params.prediction_batch_size,
     )["final_combination"]
     frame = pd.DataFrame(predictions, columns=list(COLUMNS))
@@ -57,24 +61,33 @@ def check_submission(submission: pd.DataFrame, id_lookup: pd.DataFrame) -> None:
     if len(submission) != len(id_lookup) or not np.array_equal(
         submission["RowId"].to_numpy(), id_lookup["RowId"].to_numpy()
     ):
-        problems.append(f"{len(submission)} rows whose RowIds differ from the lookup table's {len(id_lookup)}")
+        problems.append(
+            f"{len(submission)} rows whose RowIds differ from the lookup table's {len(id_lookup)}"
+        )
     if submission["RowId"].duplicated().any():
-        problems.append(f"duplicate RowIds {submission['RowId'][submission['RowId'].duplicated()].head().tolist()}")
+        problems.append(
+            f"duplicate RowIds {submission['RowId'][submission['RowId'].duplicated()].head().tolist()}"
+        )
     location = pd.to_numeric(submission["Location"], errors="coerce")
     missing = submission["RowId"][location.isna()]
     if len(missing):
-        problems.append(f"no prediction for RowIds {missing.head().tolist()} ({len(missing)} in all)")
+        problems.append(
+            f"no prediction for RowIds {missing.head().tolist()} ({len(missing)} in all)"
+        )
     outside = submission["RowId"][(location < 0) | (location > IMAGE_SIZE)]
     if len(outside):
         problems.append(f"Locations outside [0, 96] at RowIds {outside.head().tolist()}")
     if problems:
         raise InputDataError(
-            "submission.csv was not written: " + "; ".join(problems)
+            "submission.csv was not written: "
+            + "; ".join(problems)
             + ". Check that IdLookupTable.csv and test.csv come from the same Kaggle download."
         )
 
 
-def upload_submission(submission: pd.DataFrame, combination: dict[str, Any], kaggle: KaggleParams) -> None:
+def upload_submission(
+    submission: pd.DataFrame, combination: dict[str, Any], kaggle: KaggleParams
+) -> None:
     """Upload the submission to Kaggle if ``kaggle.submit`` is on; say what is missing if it cannot."""
     if not kaggle.submit:
         return
@@ -87,5 +100,6 @@ def upload_submission(submission: pd.DataFrame, combination: dict[str, Any], kag
         except kaggle_api.KaggleUnavailable as exc:
             logger.warning("Not uploaded to Kaggle: %s", exc)
             return
-    logger.info("Uploaded the submission to Kaggle (%s): see your submissions page for the score.",
-                message)
+    logger.info(
+        "Uploaded the submission to Kaggle (%s): see your submissions page for the score.", message
+    )

@@ -13,16 +13,28 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 predict_test,
-                {"test": "test_faces", "combination": "combination",
-                 "flip_convention": "flip_convention", "combination_params": "params:combination",
-                 **MODEL_INPUTS},
+                {
+                    "test": "test_faces",
+                    "combination": "combination",
+                    "flip_convention": "flip_convention",
+                    "combination_params": "params:combination",
+                    **MODEL_INPUTS,
+                },
                 "test_predictions",
                 name="predict_test",
             ),
-            Node(make_submission, ["test_predictions", "id_lookup"], "submission",
-                 name="make_submission"),
-            Node(upload_submission, ["submission", "combination", "params:kaggle"], None,
-                 name="upload_submission"),
+            Node(
+                make_submission,
+                ["test_predictions", "id_lookup"],
+                "submission",
+                name="make_submission",
+            ),
+            Node(
+                upload_submission,
+                ["submission", "combination", "params:kaggle"],
+                None,
+                name="upload_submission",
+            ),
         ],
         tags="predict",
     )

@@ -40,7 +40,11 @@ def predict_validation(
 ) -> dict[str, np.ndarray]:
     """Validation predictions of the full model, each specialist (its columns) and the final combination."""
     return nn.inference.predict_combination(
-        full_model, specialists, combination, validation["images"], flip_convention["mirror"],
+        full_model,
+        specialists,
+        combination,
+        validation["images"],
+        flip_convention["mirror"],
         combination_params.prediction_batch_size,
     )
 
@@ -73,8 +77,11 @@ def compute_metrics(
     model_0 = np.tile(np.nanmean(train["keypoints"], axis=0), (len(truth), 1))
     per_keypoint = {name: rmse(final[:, c], truth[:, c]) for c, name in enumerate(COLUMNS)}
     per_model = {
-        "model_0": {"val_rmse": rmse(model_0, truth), **_training(None),
-                    "training_samples": int((~np.isnan(train["keypoints"])).any(axis=1).sum())},
+        "model_0": {
+            "val_rmse": rmse(model_0, truth),
+            **_training(None),
+            "training_samples": int((~np.isnan(train["keypoints"])).any(axis=1).sum()),
+        },
         "full_model": {"val_rmse": rmse(predictions["full_model"], truth), **_training(full_model)},
     }
     per_specialist = {}
@@ -98,9 +105,12 @@ def compute_metrics(
         "per_specialist": per_specialist,
         "best_keypoints": ranked[:_SHOWN],
         "worst_keypoints": ranked[::-1][:_SHOWN],
-        "best_faces": [{"id": int(validation["ids"][i]), "rmse": float(faces[i])} for i in order[:_SHOWN]],
-        "worst_faces": [{"id": int(validation["ids"][i]), "rmse": float(faces[i])}
-                        for i in order[::-1][:_SHOWN]],
+        "best_faces": [
+            {"id": int(validation["ids"][i]), "rmse": float(faces[i])} for i in order[:_SHOWN]
+        ],
+        "worst_faces": [
+            {"id": int(validation["ids"][i]), "rmse": float(faces[i])} for i in order[::-1][:_SHOWN]
+        ],
     }
 
 
@@ -108,10 +118,16 @@ def format_metrics(metrics: dict[str, Any]) -> str:
     """The readable table printed at the end of a run."""
     lines = [f"{'model':<36}{'val RMSE':>10}{'faces':>8}{'epochs':>8}{'s/epoch':>9}{'seconds':>9}"]
     for name, row in metrics["per_model"].items():
-        cells = [row.get(key) for key in ("training_samples", "epochs", "seconds_per_epoch", "seconds")]
-        shown = ["-" if value is None else f"{value:.0f}" if isinstance(value, float) else str(value)
-                 for value in cells]
-        lines.append(f"{name:<36}{row['val_rmse']:>10.4f}{shown[0]:>8}{shown[1]:>8}{shown[2]:>9}{shown[3]:>9}")
+        cells = [
+            row.get(key) for key in ("training_samples", "epochs", "seconds_per_epoch", "seconds")
+        ]
+        shown = [
+            "-" if value is None else f"{value:.0f}" if isinstance(value, float) else str(value)
+            for value in cells
+        ]
+        lines.append(
+            f"{name:<36}{row['val_rmse']:>10.4f}{shown[0]:>8}{shown[1]:>8}{shown[2]:>9}{shown[3]:>9}"
+        )
     lines.append(f"worst keypoints: {', '.join(metrics['worst_keypoints'])}")
     lines.append(f"best keypoints:  {', '.join(metrics['best_keypoints'])}")
     return "\n".join(lines)
@@ -124,7 +140,7 @@ def plot_loss_curves(full_model: dict[str, Any], **specialists: dict[str, Any]) 
     figure = Figure(figsize=(3.2 * _SHOWN, 2.8 * rows))
     grid = figure.subplots(rows, _SHOWN, sharey=True)
     axes = np.ravel(grid)
-    for ax in axes[len(summaries):]:
+    for ax in axes[len(summaries) :]:
         ax.axis("off")
     for ax, (name, summary) in zip(axes, summaries.items(), strict=False):
         history = summary["history"]
@@ -144,12 +160,18 @@ def plot_loss_curves(full_model: dict[str, Any], **specialists: dict[str, Any]) 
 
 def plot_keypoint_rmse(metrics: dict[str, Any]) -> Figure:
     """Validation RMSE of the final combination for each of the 30 coordinates."""
-    names, values = zip(*sorted(metrics["per_keypoint"].items(), key=lambda item: item[1]), strict=True)
+    names, values = zip(
+        *sorted(metrics["per_keypoint"].items(), key=lambda item: item[1]), strict=True
+    )
     figure = Figure(figsize=(8, 7))
     ax = figure.subplots()
     ax.barh(names, values, color="tab:blue")
-    ax.axvline(metrics["val_rmse"], color="tab:red", linestyle="--",
-               label=f"overall {metrics['val_rmse']:.3f} px")
+    ax.axvline(
+        metrics["val_rmse"],
+        color="tab:red",
+        linestyle="--",
+        label=f"overall {metrics['val_rmse']:.3f} px",
+    )
     ax.set_xlabel("validation RMSE (px)")
     ax.tick_params(axis="y", labelsize=7)
     ax.legend()
@@ -157,15 +179,21 @@ def plot_keypoint_rmse(metrics: dict[str, Any]) -> Figure:
     return figure
 
 
-def _face_grid(images: np.ndarray, truths: list[np.ndarray | None], predictions: np.ndarray,
-               titles: list[str], columns: int) -> Figure:
+def _face_grid(
+    images: np.ndarray,
+    truths: list[np.ndarray | None],
+    predictions: np.ndarray,
+    titles: list[str],
+    columns: int,
+) -> Figure:
     rows = int(np.ceil(len(images) / columns))
     figure = Figure(figsize=(2.2 * columns, 2.4 * rows))
     axes = figure.subplots(rows, columns)
     for ax in np.ravel(axes):
         ax.axis("off")
-    for ax, image, truth, predicted, title in zip(np.ravel(axes), images, truths, predictions, titles,
-                                                  strict=False):
+    for ax, image, truth, predicted, title in zip(
+        np.ravel(axes), images, truths, predictions, titles, strict=False
+    ):
         ax.imshow(image, cmap="gray", vmin=0, vmax=255, extent=(0, 96, 96, 0))
         if truth is not None:
             ax.scatter(truth[0::2], truth[1::2], s=9, c="lime", label="true")
@@ -181,11 +209,18 @@ def plot_validation_faces(
 ) -> Figure:
     """The best and worst validation faces with true (green) and predicted (red) keypoints."""
     index = {int(face_id): i for i, face_id in enumerate(validation["ids"])}
-    chosen = [(face, "best") for face in metrics["best_faces"]] + [(face, "worst") for face in metrics["worst_faces"]]
+    chosen = [(face, "best") for face in metrics["best_faces"]] + [
+        (face, "worst") for face in metrics["worst_faces"]
+    ]
     rows = [index[face["id"]] for face, _ in chosen]
     titles = [f"{kind}: row {face['id']}, {face['rmse']:.2f} px" for face, kind in chosen]
-    return _face_grid(validation["images"][rows], list(validation["keypoints"][rows]),
-                      predictions["final_combination"][rows], titles, columns=_SHOWN)
+    return _face_grid(
+        validation["images"][rows],
+        list(validation["keypoints"][rows]),
+        predictions["final_combination"][rows],
+        titles,
+        columns=_SHOWN,
+    )
 
 
 def plot_test_faces(test: Faces, test_predictions: pd.DataFrame) -> Figure:

@@ -1,0 +1,130 @@
+"""Each pipeline runs in memory (SequentialRunner, MemoryDatasets, tiny data), like Kedro's starters'
+tests: inputs and parameters go in through the catalog, and every declared output comes out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline
+from kedro.runner import SequentialRunner
+
+from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS
+from facial_keypoints.pipelines import data_engineering, modelling, predict, reporting
+from facial_keypoints.pipelines.shared import specialist_dataset
+from tests.conftest import changed, load_params
+
+
+def tiny_params(tmp_path) -> dict[str, Any]:
+    """The demo profile's parameters, shrunk to one epoch of a very small model."""
+    params = load_params("demo")
+    compact = {
+        "filters": [4, 8],
+        "convs_per_block": 1,
+        "batch_norm": False,
+        "dense_units": 16,
+        "dropout": 0.3,
+    }
+    architectures = params["architectures"].model_dump()
+    return {
+        **params,
+        "training": changed(
+            params["training"], verbose=0, checkpoint_dir=str(tmp_path / "checkpoints")
+        ),
+        "full_model": changed(params["full_model"], epochs=1, batch_size=16),
+        "specialists": changed(params["specialists"], epochs=1, batch_size=16),
+        "architectures": changed(params["architectures"], **{**architectures, "compact": compact}),
+    }
+
+
+class KeptMemoryDataset(MemoryDataset):
+    """A MemoryDataset that keeps its data when the runner releases it, to be read after the run."""
+
+    def _release(self) -> None:
+        pass
+
+
+def run_in_memory(
+    pipeline: Pipeline, inputs: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    """Run ``pipeline`` on MemoryDatasets holding ``inputs`` and ``params``; every dataset it wrote."""
+    data = {**inputs, **{f"params:{key}": value for key, value in params.items()}}
+    catalog = DataCatalog(
+        {name: MemoryDataset(value, copy_mode="assign") for name, value in data.items()}
+    )
+    for name in pipeline.all_outputs():
+        catalog[name] = KeptMemoryDataset(copy_mode="assign")
+    SequentialRunner().run(pipeline, catalog)
+    return {name: catalog.load(name) for name in pipeline.all_outputs()}
+
+
+@pytest.fixture(scope="module")
+def runs(demo_frames, tmp_path_factory) -> dict[str, dict[str, Any]]:
+    """The four pipelines run one after the other, each on the previous ones' outputs."""
+    params = tiny_params(tmp_path_factory.mktemp("wiring"))
+    raw = {
+        "training_raw": demo_frames["training"],
+        "test_raw": demo_frames["test"],
+        "id_lookup_raw": demo_frames["IdLookupTable"],
+    }
+    results = {"data_engineering": run_in_memory(data_engineering.create_pipeline(), raw, params)}
+    available = {**raw, **results["data_engineering"]}
+    for name, package in (("modelling", modelling), ("predict", predict), ("reporting", reporting)):
+        pipeline = package.create_pipeline()
+        inputs = {key: available[key] for key in pipeline.inputs() if not key.startswith("params:")}
+        results[name] = run_in_memory(pipeline, inputs, params)
+        available.update(results[name])
+    return results
+
+
+def test_data_engineering_wiring(runs, demo_frames):
+    out = runs["data_engineering"]
+    assert set(out) == {
+        "training_faces",
+        "test_faces",
+        "id_lookup",
+        "training_clean",
+        "train_faces",
+        "validation_faces",
+        "flip_convention",
+        "train_faces_augmented",
+    }
+    assert len(out["train_faces"]["ids"]) + len(out["validation_faces"]["ids"]) == len(
+        demo_frames["training"]
+    )
+    assert out["test_faces"]["images"].shape == (len(demo_frames["test"]), 96, 96)
+
+
+def test_modelling_wiring(runs):
+    out = runs["modelling"]
+    assert set(out) == {
+        "full_model",
+        "full_model_training_summary",
+        "combination",
+        *(specialist_dataset(group) for group in SPECIALIST_GROUPS),
+        *(f"{group}_specialist_training" for group in SPECIALIST_GROUPS),
+    }
+    assert out["full_model"].output_shape == (None, len(COLUMNS))
+    assert out["combination"]["specialists"] == list(SPECIALIST_GROUPS)
+
+
+def test_predict_wiring(runs, demo_frames):
+    submission = runs["predict"]["submission"]
+    assert submission["RowId"].tolist() == demo_frames["IdLookupTable"]["RowId"].tolist()
+    assert np.isfinite(submission["Location"]).all()
+
+
+def test_reporting_wiring(runs):
+    out = runs["reporting"]
+    assert {
+        "metrics",
+        "validation_predictions",
+        "loss_curves_plot",
+        "keypoint_rmse_plot",
+        "validation_faces_plot",
+        "test_faces_plot",
+    } == set(out)
+    assert out["metrics"]["per_model"]["model_0"]["val_rmse"] > 0
+    assert out["loss_curves_plot"].axes

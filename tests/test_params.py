@@ -1,0 +1,128 @@
+"""Parameters: every profile validates, and each mistake is one line naming it, its value and the fix."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from facial_keypoints.keypoints import SPECIALIST_GROUPS
+from facial_keypoints.params import PARAMETERS, ParameterError, check_parameters
+from tests.conftest import load_params
+
+
+@pytest.fixture
+def raw(params) -> dict:
+    """The base profile's parameters as plain dicts, as Kedro reads them from conf/."""
+    return {key: value.model_dump() for key, value in params.items()}
+
+
+@pytest.mark.parametrize("env", ["base", "demo", "gpu"])
+def test_every_profile_validates(env):
+    assert set(load_params(env)) == set(PARAMETERS)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (
+            ("full_model", "architecture"),
+            "foo",
+            "Parameter full_model.architecture = 'foo' is not allowed: 'mlp', 'nouri', 'seed' or 'compact'",
+        ),
+        (
+            ("augment", "mirror"),
+            "abc",
+            "Parameter augment.mirror = 'abc' is not allowed: use 'auto' or a valid number",
+        ),
+        (
+            ("cleaning", "strategy"),
+            "bogus",
+            "Parameter cleaning.strategy = 'bogus' is not allowed: 'keep_all' or 'drop_incomplete'",
+        ),
+        (
+            ("full_model", "epochs"),
+            -1,
+            "Parameter full_model.epochs = -1 is not allowed: greater than or equal to 1",
+        ),
+        (
+            ("specialists", "epochs"),
+            0,
+            "Parameter specialists.epochs = 0 is not allowed: greater than or equal to 1",
+        ),
+        (
+            ("split", "validation_fraction"),
+            1.5,
+            "Parameter split.validation_fraction = 1.5 is not allowed: less than 1",
+        ),
+        (
+            ("split", "validation_fraction"),
+            0,
+            "Parameter split.validation_fraction = 0 is not allowed: greater than 0",
+        ),
+        (
+            ("specialists", "enabled"),
+            ["eye_centers", "ears"],
+            "Parameter specialists.enabled.1 = 'ears' is not allowed: 'eye_centers', 'nose_tip'",
+        ),
+        (
+            ("full_model", "optimizer", "nam"),
+            "sgd",
+            "Parameter full_model.optimizer.nam = 'sgd' is not a known parameter (a typo?)",
+        ),
+    ],
+)
+def test_a_bad_value_is_one_line_naming_parameter_value_and_what_is_allowed(
+    raw, path, value, message
+):
+    target = raw
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(ParameterError) as info:
+        check_parameters(raw)
+    text = str(info.value)
+    assert text.startswith(message), text
+    assert "\n" not in text and text.endswith(
+        "Fix it in conf/ (parameters_*.yml) or in your --params."
+    )
+
+
+def test_an_unknown_block_is_refused(raw):
+    raw["_specialist"] = {"epochs": 5}
+    with pytest.raises(
+        ParameterError, match="Parameter '_specialist' is not a parameter of this project"
+    ):
+        check_parameters(raw)
+
+
+def test_a_missing_value_is_named(raw):
+    del raw["full_model"]["patience"]
+    with pytest.raises(ParameterError, match=r"^Parameter full_model.patience is missing\."):
+        check_parameters(raw)
+
+
+def test_specialists_share_settings_and_take_per_group_overrides(raw):
+    raw["specialists"]["epochs"] = 5
+    raw["specialists"]["overrides"] = {
+        "eyebrows": {"epochs": 20, "optimizer": {"learning_rate": 0.01}}
+    }
+    specialists = check_parameters(raw)["specialists"]
+    assert {group: specialists.for_group(group).epochs for group in SPECIALIST_GROUPS} == {
+        **dict.fromkeys(SPECIALIST_GROUPS, 5),
+        "eyebrows": 20,
+    }
+    eyebrows = specialists.for_group("eyebrows").optimizer
+    assert (
+        eyebrows.learning_rate == 0.01 and eyebrows.name == raw["specialists"]["optimizer"]["name"]
+    )
+
+
+def test_a_bad_override_is_refused_up_front(raw):
+    bad = copy.deepcopy(raw)
+    bad["specialists"]["overrides"] = {"eyebrows": {"epochs": 0}}
+    with pytest.raises(ParameterError, match="specialists.overrides"):
+        check_parameters(bad)
+    bad["specialists"]["overrides"] = {"ears": {"epochs": 3}}
+    with pytest.raises(ParameterError, match=r"specialists.overrides.ears"):
+        check_parameters(bad)
