@@ -15,3 +15,13 @@ def test_load_and_training_figures(tmp_path, training_frame, params):
     faces = parse_training(training_frame)
     throughput = benchmark_training(faces["images"], faces["keypoints"], 1, params["architectures"])
     assert set(throughput) == set(ARCHITECTURES) and all(value > 0 for value in throughput.values())
+
+
+def test_cli_figures_compare_each_command_with_kedro_version():
+    from facial_keypoints.benchmark import benchmark_cli
+    from tests.conftest import PROJECT_ROOT
+
+    results = benchmark_cli(PROJECT_ROOT, repeats=1)
+    assert set(results) == {"--version", "registry list", "catalog describe-datasets"}
+    assert results["--version"]["ratio_to_version"] == 1.0
+    assert not any(row["tensorflow_lines"] for row in results.values())

@@ -2,6 +2,8 @@
 
 Sections (each a median of several runs where it is cheap):
 
+- cli: median wall time of ``kedro --version``, ``kedro registry list`` and ``kedro catalog
+  describe-datasets`` (fresh processes), as a ratio to ``--version``;
 - load: pandas' read time of each raw CSV (from its zip when zipped) against the kit's parse time;
 - training: faces per second of one training step (batch 64) for each architecture;
 - base profile: epochs and seconds the last base-profile run needed, and its validation RMSE;
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -142,6 +145,41 @@ def benchmark_prediction(catalog: Any, repeats: int) -> dict[str, Any]:
     return results
 
 
+CLI_COMMANDS = (("--version",), ("registry", "list"), ("catalog", "describe-datasets"))
+
+
+def benchmark_cli(project: Path, repeats: int) -> dict[str, Any]:
+    """Median wall time of quick ``kedro`` commands (each a fresh process), relative to ``kedro
+    --version``, and whether any of them printed TensorFlow's start-up lines."""
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true"}
+    results: dict[str, Any] = {}
+    for command in CLI_COMMANDS:
+        outputs = []
+
+        def call(command: tuple[str, ...] = command, outputs: list[str] = outputs) -> None:
+            done = subprocess.run(
+                [sys.executable, "-m", "kedro", *command],
+                cwd=project,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            outputs.append(done.stdout + done.stderr)
+
+        seconds, _ = median_seconds(call, repeats)
+        results[" ".join(command)] = {
+            "median_s": seconds,
+            "tensorflow_lines": any(
+                "tensorflow" in out.lower() or "onednn" in out.lower() for out in outputs
+            ),
+        }
+    base = results["--version"]["median_s"]
+    for row in results.values():
+        row["ratio_to_version"] = row["median_s"] / base
+    return results
+
+
 def benchmark_full_run(project: Path) -> dict[str, float]:
     """Wall time and peak RSS of ``kedro run --pipelines submission`` in a child process."""
     start = time.perf_counter()
@@ -194,6 +232,14 @@ def main(argv: list[str] | None = None) -> None:
             f"kedro run --pipelines submission: {results['full_run']['wall_s']:.0f} s, "  # noqa: T201
             f"peak RSS {results['full_run']['peak_rss_gib']:.2f} GiB\n"
         )
+    results["cli"] = benchmark_cli(project, args.repeats)
+    print(f"{'kedro command':<32} {'median':>8} {'vs --version':>13} {'TensorFlow lines':>17}")  # noqa: T201
+    for command, row in results["cli"].items():
+        print(
+            f"{'kedro ' + command:<32} {row['median_s']:>7.2f}s {row['ratio_to_version']:>12.2f}x "  # noqa: T201
+            f"{'yes' if row['tensorflow_lines'] else 'no':>17}"
+        )
+    print()  # noqa: T201
     results["load"] = benchmark_load(args.data, args.repeats)
     print(f"{'file':<52} {'faces':>6} {'pandas read':>12} {'parse':>8} {'parse/read':>11}")  # noqa: T201
     for row in results["load"]:

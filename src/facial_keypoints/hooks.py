@@ -15,7 +15,6 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 
-from facial_keypoints.data.synthetic import write_demo_files
 from facial_keypoints.kaggle_api import COMPETITION
 from facial_keypoints.params import check_parameters
 from facial_keypoints.pipelines.reporting.nodes import format_metrics
@@ -56,6 +55,8 @@ class DemoDataHook:
         settings = dict(self._settings)
         folder = Path(settings.pop("folder"))
         if not any((folder / name).is_file() for name in ("training.csv", "training.zip")):
+            from facial_keypoints.data.synthetic import write_demo_files  # noqa: PLC0415 - demo only
+
             logger.info("Generating demo data in %s", folder)
             write_demo_files(folder, **settings)
 

@@ -4,6 +4,9 @@ Each takes uint8 images (N, 96, 96), float32 keypoints (N, 30) with NaN where mi
 (N, 30) and a ``numpy.random.Generator``, and returns new (images, keypoints, mask); inputs are
 never modified. Geometric ones move the keypoints with the pixels; photometric ones leave them.
 
+SciPy is imported by the filters that use it, not with this module: the pipelines import it whenever
+Kedro builds them, and ``kedro`` commands that run nothing should start fast.
+
 ``mirror`` is the flip convention of :mod:`facial_keypoints.geometry` (x' = mirror - x); every
 option comes from the ``augment`` parameters (``conf/base/parameters_data_engineering.yml``).
 """
@@ -14,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy import ndimage, signal
 
 from facial_keypoints.geometry import (
     CENTRE_INDEX,
@@ -70,6 +72,8 @@ def apply_affine(
 
     Keypoints that leave the image become missing (NaN, mask 0).
     """
+    from scipy import ndimage  # noqa: PLC0415 - see the module docstring
+
     out = np.empty_like(images)
     for i, (matrix, shift) in enumerate(zip(matrices, shifts, strict=True)):
         inverse = np.linalg.inv(matrix)[::-1, ::-1]  # pull-back map in (row, col) order
@@ -143,6 +147,8 @@ def inverse_blur(
     amount: float,
 ) -> Batch:
     """ "Inverse blur" sharpening (unsharp masking): add back the difference from a Gaussian blur."""
+    from scipy import ndimage  # noqa: PLC0415 - see the module docstring
+
     pixels = images.astype(np.float32)
     blurred = ndimage.gaussian_filter(pixels, sigma=(0, sigma, sigma))
     return _to_uint8(pixels + amount * (pixels - blurred)), keypoints.copy(), mask.copy()
@@ -152,6 +158,8 @@ def wiener_filter(
     images: np.ndarray, keypoints: np.ndarray, mask: np.ndarray, rng: Any = None, *, size: int
 ) -> Batch:
     """Adaptive Wiener denoising with a ``size`` x ``size`` window (the slides compared 3 and 9)."""
+    from scipy import signal  # noqa: PLC0415 - see the module docstring
+
     pixels = images.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):  # flat regions have zero variance
         filtered = np.stack([signal.wiener(face, (size, size)) for face in pixels])

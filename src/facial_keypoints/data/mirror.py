@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from facial_keypoints.geometry import pixel_offset
 from facial_keypoints.keypoints import COLUMN_INDEX, FLIP_PAIRS, IMAGE_SIZE
@@ -13,6 +12,8 @@ _MIN_FACES = 20  # fewer faces labelled for a pair give no stable mean patch
 
 def _mean_patch(images: np.ndarray, xs: np.ndarray, ys: np.ndarray, dx: np.ndarray) -> np.ndarray:
     """Mean over faces of bilinear samples at rows ``ys - 4 .. ys + 4`` and columns ``xs + dx``."""
+    from scipy import ndimage  # noqa: PLC0415 - imported when used, so `kedro` commands start fast
+
     rows = ys[:, None, None] + np.arange(-4.0, 5.0)[None, :, None]
     cols = xs[:, None, None] + dx[None, None, :]
     rows, cols = np.broadcast_arrays(rows, cols)
