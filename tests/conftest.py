@@ -13,7 +13,7 @@ from kedro.config import OmegaConfigLoader
 from facial_keypoints.data.synthetic import make_demo_frames
 from facial_keypoints.keypoints import IMAGE_SIZE
 from facial_keypoints.nn.augment import augment_batch
-from facial_keypoints.params import Params, check_parameters
+from facial_keypoints.params import OnlineAugmentParams, Params, check_parameters
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -65,6 +65,15 @@ def lookup_frame(demo_frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return demo_frames["IdLookupTable"].copy()
 
 
+#: A small ``compact`` network's options, for tests that train.
+TINY_COMPACT = {
+    "filters": [4, 8],
+    "convs_per_block": 1,
+    "batch_norm": False,
+    "dense_units": 16,
+    "dropout": 0.3,
+}
+
 #: On-the-fly augmentation that changes nothing; tests switch on what they check.
 NO_AUGMENTATION = {
     "flip_probability": 0.0,
@@ -84,7 +93,9 @@ def augment(
     **changes: object,
 ) -> tuple[object, np.ndarray]:
     """``augment_batch`` with only the given random changes switched on."""
-    return augment_batch(images, keypoints, rng, mirror, **{**NO_AUGMENTATION, **changes})
+    return augment_batch(
+        images, keypoints, rng, mirror, OnlineAugmentParams(**{**NO_AUGMENTATION, **changes})
+    )
 
 
 def dotted_faces(keypoints: np.ndarray, pixel_of: Callable[[float], int]) -> np.ndarray:

@@ -1,9 +1,10 @@
 """The benchmark harness measures what it says on small generated data."""
 
-from facial_keypoints.benchmark import benchmark_load, benchmark_training
+from facial_keypoints.benchmark import benchmark_cli, benchmark_load, benchmark_training
 from facial_keypoints.data.synthetic import write_demo_files
 from facial_keypoints.nn.architectures import ARCHITECTURES
 from facial_keypoints.pipelines.data_engineering.nodes import parse_training
+from tests.conftest import PROJECT_ROOT
 
 
 def test_load_and_training_figures(tmp_path, training_frame, params):
@@ -18,9 +19,6 @@ def test_load_and_training_figures(tmp_path, training_frame, params):
 
 
 def test_cli_figures_compare_each_command_with_kedro_version():
-    from facial_keypoints.benchmark import benchmark_cli
-    from tests.conftest import PROJECT_ROOT
-
     results = benchmark_cli(PROJECT_ROOT, repeats=1)
     assert set(results) == {"--version", "registry list", "catalog describe-datasets"}
     assert results["--version"]["ratio_to_version"] == 1.0

@@ -228,7 +228,9 @@ class SpecialistsParams(ModelTrainingParams):
             try:
                 self.for_group(group)
             except ValidationError as exc:  # reported as the override's own parameter path
-                raise ValueError(_describe(f"specialists.overrides.{group}", exc.errors())) from None
+                raise ValueError(
+                    _describe(f"specialists.overrides.{group}", exc.errors())
+                ) from None
         return self
 
     def for_group(self, group: str) -> ModelTrainingParams:

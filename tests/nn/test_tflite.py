@@ -4,22 +4,11 @@ import numpy as np
 
 from facial_keypoints.nn.architectures import build_model
 from facial_keypoints.nn.tflite import check_export, export_tflite
+from tests.conftest import TINY_COMPACT
 
 
 def test_tflite_export_matches_keras_within_a_thousandth_of_a_pixel(tmp_path):
-    model = build_model(
-        "compact",
-        30,
-        np.linspace(20, 70, 30),
-        [3.0] * 30,
-        {
-            "filters": [8, 16],
-            "convs_per_block": 1,
-            "batch_norm": False,
-            "dense_units": 32,
-            "dropout": 0.3,
-        },
-    )
+    model = build_model("compact", 30, np.linspace(20, 70, 30), [3.0] * 30, TINY_COMPACT)
     images = np.random.default_rng(0).integers(0, 256, (12, 96, 96)).astype(np.uint8)
     path = export_tflite(model, tmp_path / "model.tflite")
     report = check_export(model, path, images)

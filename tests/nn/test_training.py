@@ -13,16 +13,9 @@ from facial_keypoints.nn.optimizers import make_optimizer
 from facial_keypoints.nn.specialists import specialist_from
 from facial_keypoints.nn.training import fit, train_full_model
 from facial_keypoints.pipelines.data_engineering.nodes import parse_training
-from tests.conftest import changed
+from tests.conftest import TINY_COMPACT, changed
 
 ALL = list(range(30))
-SMALL_COMPACT = {
-    "filters": [4, 8],
-    "convs_per_block": 1,
-    "batch_norm": False,
-    "dense_units": 16,
-    "dropout": 0.3,
-}
 
 
 @pytest.fixture
@@ -104,7 +97,7 @@ def test_a_run_killed_mid_training_resumes_and_ends_as_an_uninterrupted_run(
 
     def model():
         keras.utils.set_random_seed(0)
-        return build_model("compact", 30, mean, std, SMALL_COMPACT)
+        return build_model("compact", 30, mean, std, TINY_COMPACT)
 
     uninterrupted = model()
     expected = run_fit(uninterrupted, faces, settings, tmp_path / "uninterrupted")
@@ -184,7 +177,7 @@ def test_a_specialist_starts_exactly_where_the_full_model_is(faces):
         30,
         np.nanmean(faces["keypoints"], 0),
         np.nanstd(faces["keypoints"], 0),
-        SMALL_COMPACT,
+        TINY_COMPACT,
     )
     model.compile(optimizer="adam", loss="mse")
     model.fit(
@@ -223,7 +216,7 @@ def test_the_same_seed_trains_the_same_model_on_cpu(faces, settings, tmp_path):
     runs = []
     for attempt in range(2):
         folder = changed(shared, seed=5, checkpoint_dir=str(tmp_path / str(attempt)))
-        model, summary = train_full_model(faces, faces, 96.0, params, SMALL_COMPACT, folder)
+        model, summary = train_full_model(faces, faces, 96.0, params, TINY_COMPACT, folder)
         runs.append(
             (model.predict(faces["images"][..., None].astype("float32"), verbose=0), summary)
         )

@@ -14,19 +14,12 @@ from kedro.runner import SequentialRunner
 from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS
 from facial_keypoints.pipelines import data_engineering, modelling, predict, reporting
 from facial_keypoints.pipelines.shared import specialist_dataset
-from tests.conftest import changed, load_params
+from tests.conftest import TINY_COMPACT, changed, load_params
 
 
 def tiny_params(tmp_path) -> dict[str, Any]:
     """The demo profile's parameters, shrunk to one epoch of a very small model."""
     params = load_params("demo")
-    compact = {
-        "filters": [4, 8],
-        "convs_per_block": 1,
-        "batch_norm": False,
-        "dense_units": 16,
-        "dropout": 0.3,
-    }
     architectures = params["architectures"].model_dump()
     return {
         **params,
@@ -35,7 +28,9 @@ def tiny_params(tmp_path) -> dict[str, Any]:
         ),
         "full_model": changed(params["full_model"], epochs=1, batch_size=16),
         "specialists": changed(params["specialists"], epochs=1, batch_size=16),
-        "architectures": changed(params["architectures"], **{**architectures, "compact": compact}),
+        "architectures": changed(
+            params["architectures"], **{**architectures, "compact": TINY_COMPACT}
+        ),
     }
 
 

@@ -8,6 +8,7 @@ layout) and ``metadata``, like kedro-datasets' own; ``filepath`` is the file a l
 
 from __future__ import annotations
 
+import inspect
 import json
 from copy import deepcopy
 from pathlib import Path, PurePosixPath
@@ -29,11 +30,23 @@ from facial_keypoints.files import atomic_write
 from facial_keypoints.nn import register_custom_objects
 
 
+def _inherit_real_init(cls: type) -> None:
+    """Give a dataset class that defines no ``__init__`` its parent's own one, not the wrapper Kedro
+    puts around it: Kedro records a dataset's arguments from its ``__init__`` signature, and through
+    the wrapper they would be ``args``/``kwargs`` (not catalog YAML in ``kedro catalog``)."""
+    if "__init__" not in vars(cls):
+        cls.__init__ = inspect.unwrap(cls.__init__)  # type: ignore[misc]
+
+
 class _AtomicLocalSave:
     """``save`` for kedro-datasets' fsspec datasets: local files atomically, other protocols as the
     parent class does (an object store's upload is atomic already)."""
 
     _protocol: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        _inherit_real_init(cls)
+        super().__init_subclass__(**kwargs)
 
     def _write(self, data: Any, path: Path) -> None:
         raise NotImplementedError
@@ -56,52 +69,12 @@ class _AtomicLocalSave:
 class AtomicCSVDataset(_AtomicLocalSave, CSVDataset):
     """kedro-datasets' ``pandas.CSVDataset`` (no index column by default), saved atomically."""
 
-    def __init__(  # its own signature: Kedro records a dataset's arguments from it
-        self,
-        *,
-        filepath: str,
-        load_args: dict[str, Any] | None = None,
-        save_args: dict[str, Any] | None = None,
-        version: Version | None = None,
-        credentials: dict[str, Any] | None = None,
-        fs_args: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(
-            filepath=filepath,
-            load_args=load_args,
-            save_args=save_args,
-            version=version,
-            credentials=credentials,
-            fs_args=fs_args,
-            metadata=metadata,
-        )
-
     def _write(self, data: pd.DataFrame, path: Path) -> None:
         data.to_csv(path, **self._save_args)
 
 
 class AtomicJSONDataset(_AtomicLocalSave, JSONDataset):
     """kedro-datasets' ``json.JSONDataset``, saved atomically (``save_args`` go to ``json.dump``)."""
-
-    def __init__(  # its own signature: Kedro records a dataset's arguments from it
-        self,
-        *,
-        filepath: str,
-        save_args: dict[str, Any] | None = None,
-        version: Version | None = None,
-        credentials: dict[str, Any] | None = None,
-        fs_args: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(
-            filepath=filepath,
-            save_args=save_args,
-            version=version,
-            credentials=credentials,
-            fs_args=fs_args,
-            metadata=metadata,
-        )
 
     def _write(self, data: Any, path: Path) -> None:
         path.write_text(json.dumps(data, **self._save_args))
@@ -113,14 +86,20 @@ class _LocalVersionedFile(AbstractVersionedDataset[Any, Any]):
     DEFAULT_LOAD_ARGS: ClassVar[dict[str, Any]] = {}
     DEFAULT_SAVE_ARGS: ClassVar[dict[str, Any]] = {}
 
-    def _configure(
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        _inherit_real_init(cls)
+        super().__init_subclass__(**kwargs)
+
+    def __init__(
         self,
+        *,
         filepath: str,
-        load_args: dict[str, Any] | None,
-        save_args: dict[str, Any] | None,
-        version: Version | None,
-        metadata: dict[str, Any] | None,
+        load_args: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
+        version: Version | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> None:
+        """Store the data at ``filepath``; ``load_args``/``save_args`` over the class defaults."""
         super().__init__(filepath=PurePosixPath(filepath), version=version)
         self._load_args = {**deepcopy(self.DEFAULT_LOAD_ARGS), **(load_args or {})}
         self._save_args = {**deepcopy(self.DEFAULT_SAVE_ARGS), **(save_args or {})}
@@ -168,17 +147,6 @@ class NpzDataset(_LocalVersionedFile):
     DEFAULT_LOAD_ARGS: ClassVar[dict[str, Any]] = {"allow_pickle": False}
     DEFAULT_SAVE_ARGS: ClassVar[dict[str, Any]] = {"compressed": False}
 
-    def __init__(
-        self,
-        *,
-        filepath: str,
-        load_args: dict[str, Any] | None = None,
-        save_args: dict[str, Any] | None = None,
-        version: Version | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        self._configure(filepath, load_args, save_args, version, metadata)
-
     def _read(self, path: Path) -> dict[str, np.ndarray]:
         with np.load(path, **self._load_args) as archive:
             return {key: archive[key] for key in archive.files}
@@ -201,17 +169,6 @@ class KerasModelDataset(_LocalVersionedFile):
     the ``gpu`` environment, whose machine runs Keras on JAX or PyTorch. ``load_args`` go to
     ``keras.saving.load_model`` (e.g. ``compile: false``), ``save_args`` to ``model.save``.
     """
-
-    def __init__(
-        self,
-        *,
-        filepath: str,
-        load_args: dict[str, Any] | None = None,
-        save_args: dict[str, Any] | None = None,
-        version: Version | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        self._configure(filepath, load_args, save_args, version, metadata)
 
     def _read(self, path: Path) -> Any:
         import keras  # noqa: PLC0415 - Keras only when a model is loaded

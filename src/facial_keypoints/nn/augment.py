@@ -17,22 +17,18 @@ from keras import ops
 
 from facial_keypoints.geometry import affine_matrices, centred_offsets, move_keypoints, pixel_offset
 from facial_keypoints.keypoints import FLIP_PERMUTATION
+from facial_keypoints.params import OnlineAugmentParams
 
 
 def random_transforms(
-    n: int,
-    rng: np.random.Generator,
-    mirror: float,
-    *,
-    flip_probability: float,
-    max_rotation_deg: float,
-    max_shift: float,
-    scale_range: tuple[float, float],
+    n: int, rng: np.random.Generator, mirror: float, augment: OnlineAugmentParams
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per face: a 2x2 matrix A and shift b on keypoint coordinates (p' = A p + b), and the flip flags."""
-    matrices, shifts = affine_matrices(n, rng, max_rotation_deg, max_shift, tuple(scale_range))
+    matrices, shifts = affine_matrices(
+        n, rng, augment.max_rotation_deg, augment.max_shift, augment.scale_range
+    )
     offsets = centred_offsets(matrices, shifts, mirror)
-    flipped = rng.random(n) < flip_probability
+    flipped = rng.random(n) < augment.flip_probability
     sign = np.where(flipped, -1.0, 1.0)
     matrices[:, 0, :] *= sign[:, None]
     offsets[:, 0] = np.where(flipped, mirror - offsets[:, 0], offsets[:, 0])
@@ -65,25 +61,11 @@ def augment_batch(
     keypoints: np.ndarray,
     rng: np.random.Generator,
     mirror: float,
-    *,
-    flip_probability: float,
-    max_rotation_deg: float,
-    max_shift: float,
-    scale_range: tuple[float, float],
-    max_brightness: float,
-    max_contrast: float,
+    augment: OnlineAugmentParams,
 ) -> tuple[Any, np.ndarray]:
     """Randomly flip, rotate, scale, shift and relight a batch (N, 96, 96, 1) of 0..255 pixels."""
     n = len(keypoints)
-    matrices, offsets, flipped = random_transforms(
-        n,
-        rng,
-        mirror,
-        flip_probability=flip_probability,
-        max_rotation_deg=max_rotation_deg,
-        max_shift=max_shift,
-        scale_range=scale_range,
-    )
+    matrices, offsets, flipped = random_transforms(n, rng, mirror, augment)
     transforms = pullback_transforms(matrices, offsets, mirror)
     moved = ops.image.affine_transform(
         ops.convert_to_tensor(images, "float32"),
@@ -92,6 +74,7 @@ def augment_batch(
         fill_mode="nearest",
         data_format="channels_last",
     )
+    max_brightness, max_contrast = augment.max_brightness, augment.max_contrast
     if max_brightness or max_contrast:
         contrast = rng.uniform(1 - max_contrast, 1 + max_contrast, (n, 1, 1, 1)).astype(np.float32)
         brightness = (rng.uniform(-max_brightness, max_brightness, (n, 1, 1, 1)) * 255).astype(

@@ -57,9 +57,7 @@ class FaceBatches(keras.utils.PyDataset):
         if self.augment is None:
             return images, keypoints[:, self.columns]
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        images, keypoints = augment_batch(
-            images, keypoints, rng, self.mirror, **self.augment.model_dump()
-        )
+        images, keypoints = augment_batch(images, keypoints, rng, self.mirror, self.augment)
         return images, keypoints[:, self.columns]
 
     def on_epoch_end(self) -> None:
