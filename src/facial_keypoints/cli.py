@@ -1,8 +1,9 @@
-"""Project CLI: Kedro's own ``kedro run``, with input-data errors shown as one clear message.
+"""Project CLI: Kedro's own ``kedro run``, with the user's errors shown as one clear message.
 
 Kedro picks up this module's ``cli`` group and ``run`` command in place of its built-in ``run``; every
-option is Kedro's. A user's data error (missing file, bad pixels, unknown feature...) ends the run
-with ``Error: <message>`` and exit code 1 instead of a Python traceback.
+option is Kedro's. A user's data or parameter error (missing file, bad pixels, unknown feature, a
+parameter out of range...) ends the run with ``Error: <message>`` and exit code 1 instead of a
+Python traceback.
 """
 
 from __future__ import annotations

@@ -224,3 +224,39 @@ def test_the_same_seed_trains_the_same_model_on_cpu(faces, settings, tmp_path):
     assert runs[0][1]["history"]["val_rmse"] == pytest.approx(
         runs[1][1]["history"]["val_rmse"], abs=1e-6
     )
+
+
+@pytest.mark.parametrize("damage", ["garbage state", "truncated state", "truncated weights"])
+def test_a_damaged_checkpoint_is_set_aside_and_training_starts_fresh(
+    faces, settings, tmp_path, monkeypatch, caplog, damage
+):
+    std = np.nanstd(faces["keypoints"], axis=0)
+    mean = np.nanmean(faces["keypoints"], axis=0)
+    folder = tmp_path / "full_model"
+
+    def mlp():
+        keras.utils.set_random_seed(0)  # the same starting weights, so the checkpoint would resume
+        return build_model("mlp", 30, mean, std, {"hidden": 8})
+
+    monkeypatch.setattr(checkpoint.Checkpoint, "finish", lambda self, model: None)  # keep it
+    run_fit(mlp(), faces, settings, folder)
+    monkeypatch.undo()
+    state = folder / "state.json"
+    if damage == "garbage state":
+        state.write_bytes(b"\x00\xff not json")
+    elif damage == "truncated state":
+        state.write_text(state.read_text()[:40])
+    else:
+        weights = folder / "epoch-0004.weights.h5"
+        weights.write_bytes(weights.read_bytes()[:200])
+    started = []
+    original = training.EpochTimer.on_epoch_begin
+    monkeypatch.setattr(
+        training.EpochTimer,
+        "on_epoch_begin",
+        lambda self, epoch, logs=None: started.append(epoch) or original(self, epoch, logs),
+    )
+    history = run_fit(mlp(), faces, settings, folder)
+    assert started == [0, 1, 2, 3] and len(history["loss"]) == 4  # trained from the start
+    assert (tmp_path / "full_model.damaged" / "state.json").exists()
+    assert "The checkpoint of full_model cannot be read" in caplog.text

@@ -8,13 +8,18 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Sequence
 
+import lazy_loader
 import numpy as np
-import pandas as pd
 
 from facial_keypoints.errors import InputDataError
 from facial_keypoints.keypoints import COLUMNS, IMAGE_SIZE, N_PIXELS
 
+# pandas is imported on first use, not when Kedro loads the pipelines: `kedro` commands start fast.
+pd = lazy_loader.load("pandas")
+
 _MAX_LISTED = 5
+_MAX_QUOTED = 80
+_MAX_ID = 2**53  # larger ids do not survive pandas' float parsing exactly
 _SENTINEL = 1000  # placed between rows so one fast parse also checks every row's length
 _IMAGE_FIX = (
     f"Each Image must hold {N_PIXELS} space-separated integers 0-255 "
@@ -26,6 +31,13 @@ _IMAGE_FIX = (
 def source_of(frame: pd.DataFrame, default: str) -> str:
     """The file a raw frame was read from (set by KaggleCSVDataset), else ``default``."""
     return str(frame.attrs.get("source", default))
+
+
+def quote(value: object) -> str:
+    """A cell's value as a message shows it (strings quoted), cut to a readable length: a shifted
+    row can put a whole Image in any cell."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= _MAX_QUOTED else text[: _MAX_QUOTED - 3] + "..."
 
 
 def _row(index: int) -> str:
@@ -65,7 +77,7 @@ def _image_problems(texts: Sequence[str]) -> list[str]:
         if bad is not None:
             position = tokens.index(bad) + 1
             problems.append(
-                f"{_row(index)}: Image value {bad!r} (value {position}) is not an integer"
+                f"{_row(index)}: Image value {quote(bad)} (value {position}) is not an integer"
             )
         elif len(tokens) != N_PIXELS:
             problems.append(f"{_row(index)}: Image has {len(tokens)} values, expected {N_PIXELS}")
@@ -117,7 +129,7 @@ def parse_keypoints(frame: pd.DataFrame, source: str) -> np.ndarray:
     ):
         for index, column in zip(*np.nonzero(mask.to_numpy()), strict=True):
             value = raw.iat[index, column]
-            shown = repr(value) if isinstance(value, str) else f"{float(value):g}"
+            shown = quote(value) if isinstance(value, str) else f"{float(value):g}"
             problems.append(f"{_row(index)}: {COLUMNS[column]} = {shown} {what}")
     if problems:
         raise _error(
@@ -128,13 +140,37 @@ def parse_keypoints(frame: pd.DataFrame, source: str) -> np.ndarray:
     return values.to_numpy(dtype=np.float32)
 
 
+def _id_problems(column: pd.Series, name: str) -> tuple[pd.Series, list[str]]:
+    """The column as numbers, and a problem for each value that is not a whole number in range."""
+    numbers = pd.to_numeric(column, errors="coerce").astype("float64")
+    problems = [
+        f"{_row(i)}: {name} {quote(column.iat[i])} is not an integer"
+        for i in np.flatnonzero(numbers.isna() | (numbers % 1 != 0))
+    ]
+    problems += [
+        f"{_row(i)}: {name} {quote(column.iat[i])} is out of range (at most {_MAX_ID})"
+        for i in np.flatnonzero(numbers.abs().to_numpy() > _MAX_ID)
+    ]
+    return numbers, problems
+
+
+def require_labels(keypoints: np.ndarray, source: str) -> None:
+    """Fail if a keypoint column has no value in any row: no model can learn it, and the submission
+    asks for every column."""
+    empty = [
+        name for name, column in zip(COLUMNS, keypoints.T, strict=True) if np.isnan(column).all()
+    ]
+    if empty:
+        raise InputDataError(
+            f"{source}: column(s) {empty[:_MAX_LISTED]} have no value in any row, so no model can "
+            "learn them and the submission cannot be filled. Use Kaggle's training.csv, or add "
+            "rows labelled for those keypoints."
+        )
+
+
 def parse_image_ids(frame: pd.DataFrame, source: str) -> np.ndarray:
     """The ImageId column as int64; ids must be unique integers."""
-    ids = pd.to_numeric(frame["ImageId"], errors="coerce")
-    bad = [
-        f"{_row(i)}: ImageId {frame['ImageId'].iat[i]!r} is not an integer"
-        for i in np.flatnonzero(ids.isna() | (ids % 1 != 0))
-    ]
+    ids, bad = _id_problems(frame["ImageId"], "ImageId")
     if bad:
         raise _error(source, bad, "ImageIds are whole numbers, as in Kaggle's test.csv.")
     ids = ids.to_numpy(dtype=np.int64)
@@ -156,15 +192,18 @@ def check_lookup(lookup: pd.DataFrame, test_ids: np.ndarray, source: str) -> pd.
     unknown_feature = ~lookup["FeatureName"].isin(COLUMNS)
     for i in np.flatnonzero(unknown_feature.to_numpy()):
         problems.append(
-            f"{_row(i)}: FeatureName {lookup['FeatureName'].iat[i]!r} is not one of the 30 keypoint columns"
+            f"{_row(i)}: FeatureName {quote(lookup['FeatureName'].iat[i])} is not one of the 30 "
+            "keypoint columns"
         )
-    image_ids = pd.to_numeric(lookup["ImageId"], errors="coerce")
-    unknown_image = ~image_ids.isin(test_ids)
+    image_ids, bad_ids = _id_problems(lookup["ImageId"], "ImageId")
+    problems += bad_ids
+    unknown_image = ~image_ids.isin(test_ids) & image_ids.notna() & (image_ids.abs() <= _MAX_ID)
     for i in np.flatnonzero(unknown_image.to_numpy()):
-        problems.append(f"{_row(i)}: ImageId {lookup['ImageId'].iat[i]} is not in test.csv")
-    row_ids = pd.to_numeric(lookup["RowId"], errors="coerce")
-    for i in np.flatnonzero((row_ids.isna() | row_ids.duplicated()).to_numpy()):
-        problems.append(f"{_row(i)}: RowId {lookup['RowId'].iat[i]} is missing or repeated")
+        problems.append(f"{_row(i)}: ImageId {quote(lookup['ImageId'].iat[i])} is not in test.csv")
+    row_ids, bad_rows = _id_problems(lookup["RowId"], "RowId")
+    problems += bad_rows
+    for i in np.flatnonzero((row_ids.duplicated() & row_ids.notna()).to_numpy()):
+        problems.append(f"{_row(i)}: RowId {quote(lookup['RowId'].iat[i])} is repeated")
     if problems:
         raise _error(
             source,

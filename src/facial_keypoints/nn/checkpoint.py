@@ -57,7 +57,11 @@ class Checkpoint(keras.callbacks.Callback):
             leftover.unlink()
         if not self._state_file.exists():
             return 0
-        state = json.loads(self._state_file.read_text())
+        try:
+            state = json.loads(self._state_file.read_text())
+            done = int(state["epochs_done"])
+        except (ValueError, KeyError, TypeError) as exc:  # garbage or a truncated file
+            return self._set_aside(exc)
         if state.get("fingerprint") != self.fingerprint:
             logger.warning(
                 "Ignoring the checkpoint in %s: it was written for other parameters, model "
@@ -68,9 +72,16 @@ class Checkpoint(keras.callbacks.Callback):
             shutil.rmtree(self.directory)
             return 0
         model.optimizer.build(model.trainable_variables)
-        model.load_weights(self._weights(state["epochs_done"]))
-        for variable, value in zip(_seed_states(model), state["seed_states"], strict=True):
-            variable.assign(np.asarray(value, dtype=variable.dtype))
+        variables = [*model.variables, *model.optimizer.variables]
+        fresh = [ops.convert_to_numpy(variable) for variable in variables]
+        try:
+            model.load_weights(self._weights(done))
+            for variable, value in zip(_seed_states(model), state["seed_states"], strict=True):
+                variable.assign(np.asarray(value, dtype=variable.dtype))
+        except Exception as exc:  # h5py and Keras raise many kinds of error for a damaged file
+            for variable, value in zip(variables, fresh, strict=True):
+                variable.assign(value)  # a load that failed half-way must not leave its weights
+            return self._set_aside(exc)
         self.state = state
         logger.info(
             "Resuming %s after epoch %d from %s",
@@ -79,6 +90,21 @@ class Checkpoint(keras.callbacks.Callback):
             self.directory,
         )
         return state["epochs_done"]
+
+    def _set_aside(self, error: Exception) -> int:
+        """Move an unreadable checkpoint out of the way, say so, and start from epoch 0."""
+        damaged = self.directory.with_name(f"{self.directory.name}.damaged")
+        shutil.rmtree(damaged, ignore_errors=True)
+        self.directory.rename(damaged)
+        reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+        logger.warning(
+            "The checkpoint of %s cannot be read (%s): moved it to %s and training %s from the start.",
+            self.directory.name,
+            reason,
+            damaged,
+            self.directory.name,
+        )
+        return 0
 
     @property
     def stopped(self) -> bool:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from facial_keypoints.data.synthetic import make_demo_frames
+from facial_keypoints.errors import InputDataError
 from facial_keypoints.params import CleaningParams, SplitParams
 from facial_keypoints.pipelines.data_engineering.nodes import (
     augment_training,
@@ -92,3 +93,17 @@ def test_auto_flip_convention_recovers_how_the_faces_were_labelled(params):
     shifted = {**faces, "keypoints": faces["keypoints"].copy()}
     shifted["keypoints"][:, 0::2] += 1.0
     assert abs(choose_flip_convention(shifted, auto)["mirror"] - 98.0) <= 0.5
+
+
+def test_a_split_that_leaves_either_part_empty_is_refused(faces):
+    one_face = {key: value[:1] for key, value in faces.items()}
+    with pytest.raises(InputDataError, match="leaves no validation faces"):
+        split_train_validation(one_face, SplitParams(seed=0, validation_fraction=0.2))
+    with pytest.raises(InputDataError, match="leaves no training faces"):
+        split_train_validation(faces, SplitParams(seed=0, validation_fraction=0.999))
+
+
+def test_drop_incomplete_that_keeps_nothing_is_refused(faces):
+    faces["mask"][:, 5] = 0
+    with pytest.raises(InputDataError, match="drop_incomplete keeps no face"):
+        clean_training(faces, CleaningParams(strategy="drop_incomplete"))

@@ -146,3 +146,29 @@ def test_kaggles_own_lookup_table_validates(kaggle_lookup, test_frame):
     lookup = validate_lookup(kaggle_lookup, test_faces)
     assert len(lookup) == 27124
     assert lookup.groupby("ImageId").size().between(6, 30).all()
+
+
+def test_a_keypoint_column_empty_in_every_row_is_refused(training_frame):
+    training_frame["nose_tip_y"] = np.nan
+    with pytest.raises(
+        InputDataError, match=r"column\(s\) \['nose_tip_y'\] have no value in any row"
+    ):
+        parse_training(training_frame)
+
+
+def test_quoted_values_are_cut_to_a_readable_length(training_frame):
+    training_frame["nose_tip_x"] = training_frame["nose_tip_x"].astype(object)
+    training_frame.loc[2, "nose_tip_x"] = training_frame.loc[2, "Image"]  # a shifted row
+    with pytest.raises(InputDataError) as info:
+        parse_training(training_frame)
+    assert "row 3 (line 4): nose_tip_x = '" in str(info.value)
+    assert len(str(info.value)) < 400
+
+
+def test_an_image_id_beyond_what_numbers_hold_is_refused(test_frame):
+    test_frame["ImageId"] = test_frame["ImageId"].astype(object)
+    test_frame.loc[1, "ImageId"] = "99999999999999999999"
+    with pytest.raises(
+        InputDataError, match=r"row 2 \(line 3\): ImageId '99999999999999999999' is out of range"
+    ):
+        parse_test(test_frame)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import lazy_loader
 import numpy as np
-import pandas as pd
 
 from facial_keypoints.data.augment import AUGMENTATIONS
 from facial_keypoints.data.mirror import estimate_mirror
@@ -19,11 +19,16 @@ from facial_keypoints.data.parsing import (
     parse_images,
     parse_keypoints,
     require_columns,
+    require_labels,
     source_of,
 )
+from facial_keypoints.errors import InputDataError
 from facial_keypoints.faces import Faces, concatenate, subset
 from facial_keypoints.keypoints import COLUMNS, IMAGE_COLUMN, IMAGE_ID_COLUMN
 from facial_keypoints.params import AugmentParams, CleaningParams, SplitParams
+
+# pandas is imported on first use, not when Kedro loads the pipelines: `kedro` commands start fast.
+pd = lazy_loader.load("pandas")
 
 logger = logging.getLogger(__name__)
 _GEOMETRIC = (
@@ -38,6 +43,7 @@ def parse_training(training_raw: pd.DataFrame) -> Faces:
     source = source_of(training_raw, "training.csv")
     require_columns(training_raw, [*COLUMNS, IMAGE_COLUMN], source)
     keypoints = parse_keypoints(training_raw, source)
+    require_labels(keypoints, source)
     images = parse_images(training_raw[IMAGE_COLUMN], source)
     mask = (~np.isnan(keypoints)).astype(np.uint8)
     logger.info(
@@ -78,6 +84,12 @@ def clean_training(training_faces: Faces, cleaning: CleaningParams) -> Faces:
     if cleaning.strategy == "keep_all":
         return training_faces
     complete = training_faces["mask"].all(axis=1)
+    if not complete.any():
+        raise InputDataError(
+            f"cleaning.strategy drop_incomplete keeps no face: none of the {len(complete)} training "
+            "faces has all 30 keypoints. Use cleaning.strategy=keep_all (the masked loss trains on "
+            "every face), or Kaggle's training.csv."
+        )
     logger.info("drop_incomplete: keeping %d of %d faces", int(complete.sum()), len(complete))
     return subset(training_faces, complete)
 
@@ -92,6 +104,20 @@ def split_train_validation(faces: Faces, split: SplitParams) -> tuple[Faces, Fac
         validation.append(shuffled[: int(round(split.validation_fraction * len(stratum)))])
     is_validation = np.zeros(len(complete), dtype=bool)
     is_validation[np.concatenate(validation)] = True
+    empty = [
+        part
+        for part, count in (
+            ("training", (~is_validation).sum()),
+            ("validation", is_validation.sum()),
+        )
+        if count == 0
+    ]
+    if empty:
+        raise InputDataError(
+            f"Splitting {len(complete)} training face(s) with split.validation_fraction "
+            f"{split.validation_fraction} leaves no {empty[0]} faces. Use a training.csv with more "
+            "faces, or another split.validation_fraction."
+        )
     logger.info(
         "Split: %d training faces, %d validation faces (seed %d)",
         int((~is_validation).sum()),

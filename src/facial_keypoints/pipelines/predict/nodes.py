@@ -7,8 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import lazy_loader
 import numpy as np
-import pandas as pd
 
 from facial_keypoints import kaggle_api, nn
 from facial_keypoints.errors import InputDataError
@@ -16,6 +16,9 @@ from facial_keypoints.faces import Faces
 from facial_keypoints.keypoints import COLUMNS, IMAGE_SIZE
 from facial_keypoints.nn import KerasModel
 from facial_keypoints.params import CombinationParams, KaggleParams
+
+# pandas is imported on first use, not when Kedro loads the pipelines: `kedro` commands start fast.
+pd = lazy_loader.load("pandas")
 
 logger = logging.getLogger(__name__)
 

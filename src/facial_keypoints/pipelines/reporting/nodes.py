@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import lazy_loader
 import numpy as np
-import pandas as pd
-from matplotlib.figure import Figure
 
 from facial_keypoints import nn
 from facial_keypoints.faces import Faces, rmse
@@ -27,7 +26,22 @@ from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
 from facial_keypoints.nn import KerasModel
 from facial_keypoints.params import CombinationParams
 
+# pandas is imported on first use, not when Kedro loads the pipelines: `kedro` commands start fast.
+pd = lazy_loader.load("pandas")
+
+
 _SHOWN = 4
+
+#: matplotlib's Figure: matplotlib is imported when a plot is drawn, not when Kedro loads the
+#: pipeline, so that ``kedro`` commands that draw nothing start fast.
+Figure = Any
+
+
+def _figure(**kwargs: Any) -> Figure:
+    """A new matplotlib figure, apart from pyplot's global state."""
+    from matplotlib.figure import Figure as MatplotlibFigure  # noqa: PLC0415 - see Figure above
+
+    return MatplotlibFigure(**kwargs)
 
 
 def predict_validation(
@@ -137,7 +151,7 @@ def plot_loss_curves(full_model: dict[str, Any], **specialists: dict[str, Any]) 
     """Training and validation RMSE per epoch of the full model and of each specialist trained."""
     summaries = {"full_model": full_model, **_enabled(specialists)}
     rows = int(np.ceil(len(summaries) / _SHOWN))
-    figure = Figure(figsize=(3.2 * _SHOWN, 2.8 * rows))
+    figure = _figure(figsize=(3.2 * _SHOWN, 2.8 * rows))
     grid = figure.subplots(rows, _SHOWN, sharey=True)
     axes = np.ravel(grid)
     for ax in axes[len(summaries) :]:
@@ -163,7 +177,7 @@ def plot_keypoint_rmse(metrics: dict[str, Any]) -> Figure:
     names, values = zip(
         *sorted(metrics["per_keypoint"].items(), key=lambda item: item[1]), strict=True
     )
-    figure = Figure(figsize=(8, 7))
+    figure = _figure(figsize=(8, 7))
     ax = figure.subplots()
     ax.barh(names, values, color="tab:blue")
     ax.axvline(
@@ -187,7 +201,7 @@ def _face_grid(
     columns: int,
 ) -> Figure:
     rows = int(np.ceil(len(images) / columns))
-    figure = Figure(figsize=(2.2 * columns, 2.4 * rows))
+    figure = _figure(figsize=(2.2 * columns, 2.4 * rows))
     axes = figure.subplots(rows, columns)
     for ax in np.ravel(axes):
         ax.axis("off")
