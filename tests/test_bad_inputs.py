@@ -57,6 +57,26 @@ def empty_image(frame):
     frame.loc[2, "Image"] = ""
 
 
+def one_row(frame):
+    complete = frame.drop(columns="Image").notna().all(axis=1)
+    frame.drop(frame.index[frame.index != complete.idxmax()], inplace=True)  # one labelled face
+
+
+def empty_column(frame):
+    frame["nose_tip_y"] = float("nan")
+
+
+def huge_id(frame):
+    frame["ImageId"] = frame["ImageId"].astype(object)
+    frame.loc[1, "ImageId"] = "99999999999999999999"
+
+
+def extra_comma(path: Path, line: int) -> None:
+    lines = path.read_text().split("\n")
+    lines[line] += ","
+    path.write_text("\n".join(lines))
+
+
 TRAINING_OUTPUTS = {
     "training_faces.npz",
     "training_clean.npz",
@@ -128,6 +148,26 @@ CASES = {
         "training.zip holds ['test.csv'], expected exactly one training.csv",
         TRAINING_OUTPUTS,
     ),
+    "one-row training.csv": (
+        lambda raw: edit_csv(raw / "training.csv", one_row),
+        "Splitting 1 training face(s) with split.validation_fraction 0.2 leaves no validation faces",
+        {"train_faces.npz", "validation_faces.npz"},
+    ),
+    "keypoint column empty in every row": (
+        lambda raw: edit_csv(raw / "training.csv", empty_column),
+        "column(s) ['nose_tip_y'] have no value in any row",
+        TRAINING_OUTPUTS,
+    ),
+    "a data row ending in an extra comma": (
+        lambda raw: extra_comma(raw / "training.csv", 3),
+        "training.csv cannot be read as CSV (Error tokenizing data. C error: Expected 31 fields in line 4, saw 32)",
+        TRAINING_OUTPUTS,
+    ),
+    "ImageId beyond what numbers hold": (
+        lambda raw: edit_csv(raw / "test.csv", huge_id),
+        "row 2 (line 3): ImageId 99999999999999999999 is out of range",
+        TEST_OUTPUTS,
+    ),
 }
 
 
@@ -142,6 +182,7 @@ def test_bad_input_ends_in_one_clear_message(case, tmp_path, monkeypatch):
     assert result.returncode == 1, result.stdout[-2000:]
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("Error: ") and expected in last, last
+    assert len(last) < 1000  # values are quoted short, whatever the file holds
     assert "Traceback" not in result.stderr + result.stdout
     assert not list((project / "data").rglob("*.tmp*"))  # nothing half-written
     written = {p.name for p in (project / "data").rglob("*") if p.is_file()}
@@ -161,12 +202,27 @@ def test_bad_input_ends_in_one_clear_message(case, tmp_path, monkeypatch):
         ),
         ("cleaning.strategy=bogus", "Error: Parameter cleaning.strategy = 'bogus' is not allowed"),
         ("specialists.epochs=-1", "Error: Parameter specialists.epochs = -1 is not allowed"),
+        ("full_model.epochs=-1", "Error: Parameter full_model.epochs = -1 is not allowed"),
+        (
+            "split.validation_fraction=1.5",
+            "Error: Parameter split.validation_fraction = 1.5 is not",
+        ),
+        ("split.validation_fraction=0", "Error: Parameter split.validation_fraction = 0 is not"),
+        (
+            "_specialist.epochs=5",
+            "Error: Parameter '_specialist' is not a parameter of this project",
+        ),
+        ("kaggle.submit=true", "Error: kaggle.submit is true, but no Kaggle credentials"),
     ],
 )
 def test_a_parameter_mistake_is_one_line_before_anything_is_written(
     tmp_path, monkeypatch, override, expected
 ):
     project = make_project(tmp_path, monkeypatch)
+    for name in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no kaggle.json, token or login
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "home"))
     result = kedro_run(project, "--env", "demo", "--params", override)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]

@@ -15,6 +15,7 @@ import yaml
 from kedro.io.core import Version
 
 from facial_keypoints.datasets import (
+    ArtefactError,
     AtomicCSVDataset,
     AtomicJSONDataset,
     KaggleCSVDataset,
@@ -22,7 +23,7 @@ from facial_keypoints.datasets import (
     NpzDataset,
     RawFileError,
 )
-from facial_keypoints.errors import InputDataError
+from facial_keypoints.errors import InputDataError, find_input_error
 from facial_keypoints.nn.architectures import build_model
 
 
@@ -232,3 +233,36 @@ def test_a_csv_write_killed_by_sigkill_leaves_the_previous_file(tmp_path):
     pd.testing.assert_frame_equal(
         AtomicCSVDataset(filepath=str(path)).load(), pd.DataFrame({"RowId": [1], "Location": [2.0]})
     )
+
+
+def test_a_save_removes_temporaries_that_a_killed_save_left(tmp_path):
+    path = tmp_path / "submission.csv"
+    leftover = tmp_path / ".submission.csv.abc123.tmp.csv"
+    leftover.write_text("RowId,Loc")  # a save killed half-way
+    AtomicCSVDataset(filepath=str(path)).save(pd.DataFrame({"RowId": [1], "Location": [2.0]}))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["submission.csv"]
+
+
+def test_a_folder_that_cannot_be_written_is_one_clear_error(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path))
+
+    monkeypatch.setattr("tempfile.mkstemp", refuse)  # as on a read-only folder (tests run as root)
+    with pytest.raises(Exception) as info:
+        NpzDataset(filepath=str(tmp_path / "faces.npz")).save({"a": np.ones(2)})
+    error = find_input_error(info.value)
+    assert error is not None
+    assert str(error).startswith(
+        f"Cannot write {tmp_path / 'faces.npz'}: {tmp_path} is not writable"
+    )
+
+
+def test_a_missing_or_damaged_artefact_says_how_to_write_it_again(tmp_path):
+    dataset = NpzDataset(filepath=str(tmp_path / "train_faces.npz"))
+    with pytest.raises(ArtefactError, match="train_faces.npz does not exist yet. Write it again"):
+        dataset.load()
+    dataset.save({"a": np.ones(1000)})
+    path = tmp_path / "train_faces.npz"
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ArtefactError, match=r"train_faces.npz is damaged and cannot be read \("):
+        dataset.load()

@@ -9,9 +9,10 @@ from facial_keypoints import kaggle_api as kaggle
 
 @pytest.fixture
 def no_credentials(monkeypatch, tmp_path):
-    monkeypatch.delenv("KAGGLE_USERNAME", raising=False)
-    monkeypatch.delenv("KAGGLE_KEY", raising=False)
+    for name in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     return tmp_path
 
 
@@ -23,6 +24,19 @@ def test_missing_credentials_say_where_they_go(no_credentials):
     )
     with pytest.raises(kaggle.KaggleUnavailable, match="no Kaggle credentials"):
         kaggle.submit("submission.csv", "message")
+
+
+def test_every_way_kaggle_2_authenticates_counts(no_credentials, monkeypatch):
+    monkeypatch.setenv("KAGGLE_API_TOKEN", "KGAT_0123")
+    assert kaggle.missing_credentials() is None
+    monkeypatch.delenv("KAGGLE_API_TOKEN")
+    token = no_credentials / "home" / ".kaggle" / "access_token"
+    token.parent.mkdir(parents=True)
+    token.write_text("KGAT_0123")
+    assert kaggle.missing_credentials() is None
+    token.unlink()
+    (token.parent / "credentials.json").write_text("{}")  # `kaggle auth login`
+    assert kaggle.missing_credentials() is None
 
 
 def test_credentials_from_the_environment_or_kaggle_json(no_credentials, monkeypatch):

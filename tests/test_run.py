@@ -273,3 +273,66 @@ def test_exploration_notebook_runs_top_to_bottom(trained_demo, monkeypatch):
         for output in outputs
     )
     assert "final combination:" in text and "flip test-time augmentation" in text
+
+
+@pytest.fixture
+def trained_copy(trained_demo, tmp_path, monkeypatch) -> Path:
+    """A private copy of the trained demo project, free to change and damage."""
+    project = make_project(tmp_path, monkeypatch)
+    shutil.copytree(trained_demo / "data", project / "data")
+    return project
+
+
+def test_predict_reads_the_current_test_files(trained_copy, tmp_path):
+    raw = trained_copy / "data" / "demo" / "01_raw"
+    write_demo_files(tmp_path / "new", n_train=20, n_test=40, seed=9)
+    for name in ("test.csv", "IdLookupTable.csv"):
+        shutil.copy(tmp_path / "new" / name, raw / name)
+    result = kedro_run(trained_copy, "--env", "demo", "--pipelines", "predict")
+    assert result.returncode == 0, result.stderr[-2000:]
+    submission = pd.read_csv(trained_copy / "data" / "demo" / "07_model_output" / "submission.csv")
+    lookup = pd.read_csv(raw / "IdLookupTable.csv")
+    assert submission["RowId"].tolist() == lookup["RowId"].tolist()
+
+
+def test_a_failed_run_leaves_no_submission_to_upload_by_mistake(trained_copy):
+    output = trained_copy / "data" / "demo" / "07_model_output"
+    before = (output / "submission.csv").read_text()
+    lookup = trained_copy / "data" / "demo" / "01_raw" / "IdLookupTable.csv"
+    frame = pd.read_csv(lookup)
+    frame.loc[0, "FeatureName"] = "left_ear_x"
+    frame.to_csv(lookup, index=False)
+    result = kedro_run(trained_copy, "--env", "demo", "--pipelines", "predict")
+    assert result.returncode == 1
+    assert "FeatureName 'left_ear_x'" in result.stderr.strip().splitlines()[-1]
+    assert not (output / "submission.csv").exists()
+    assert (output / "submission.previous.csv").read_text() == before  # set aside, not lost
+
+
+def test_a_damaged_model_file_is_named_with_the_command_that_retrains_it(trained_copy):
+    model = trained_copy / "data" / "demo" / "06_models" / "full_model.keras"
+    model.write_bytes(model.read_bytes()[:5000])
+    result = kedro_run(trained_copy, "--env", "demo", "--pipelines", "predict")
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: ") and "full_model.keras is damaged" in last, last
+    assert "kedro run --pipelines modelling" in last
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_damaged_checkpoint_is_set_aside_and_the_run_trains_afresh(trained_copy):
+    checkpoints = trained_copy / "data" / "demo" / "06_models" / "checkpoints"
+    (checkpoints / "full_model").mkdir(parents=True)
+    (checkpoints / "full_model" / "state.json").write_bytes(b"\x00garbage")
+    result = kedro_run(
+        trained_copy,
+        "--env",
+        "demo",
+        "--nodes",
+        "train_full_model",
+        "--params",
+        "full_model.epochs=1,training.verbose=0",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "The checkpoint of full_model cannot be read" in result.stdout + result.stderr
+    assert (checkpoints / "full_model.damaged" / "state.json").exists()

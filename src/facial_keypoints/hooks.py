@@ -15,7 +15,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 
-from facial_keypoints.kaggle_api import COMPETITION
+from facial_keypoints import kaggle_api
 from facial_keypoints.params import check_parameters
 from facial_keypoints.pipelines.reporting.nodes import format_metrics
 
@@ -23,12 +23,20 @@ logger = logging.getLogger(__name__)
 
 
 class ParameterCheckHook:
-    """Every parameter block checked as soon as the configuration is loaded, before any node runs."""
+    """Every parameter block checked as soon as the configuration is loaded, before any node runs;
+    with ``kaggle.submit`` on, the kaggle package and credentials too (not after a whole run)."""
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
-        """Raise one clear ParameterError for the first parameter that is not allowed."""
-        check_parameters(context.config_loader["parameters"])
+        """Raise one clear error for the first parameter that is not allowed."""
+        params = check_parameters(context.config_loader["parameters"])
+        if params["kaggle"].submit:
+            try:
+                kaggle_api.check_ready()
+            except kaggle_api.KaggleUnavailable as exc:
+                raise kaggle_api.KaggleUnavailable(
+                    f"kaggle.submit is true, but {exc} Or run without --params kaggle.submit=true."
+                ) from None
 
 
 class DemoDataHook:
@@ -61,6 +69,28 @@ class DemoDataHook:
             write_demo_files(folder, **settings)
 
 
+class StaleSubmissionHook:
+    """Before a run that writes the submission, move the previous CSV aside: if the run then fails
+    or is killed, no ``submission.csv`` is left that could be uploaded for test files it was not
+    made for. A successful run writes a new one."""
+
+    @hook_impl
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        """Rename submission.csv to submission.previous.csv."""
+        if "submission" not in pipeline.all_outputs():
+            return
+        path = catalog.get("submission").filepath
+        if path.is_file():
+            previous = path.with_name(f"{path.stem}.previous{path.suffix}")
+            path.replace(previous)
+            logger.info(
+                "Moved the previous submission to %s until this run writes a new one",
+                os.path.relpath(previous),
+            )
+
+
 class RunSummaryHook:
     """After a run: the metrics table if it reported, and the submission's path and upload command."""
 
@@ -82,7 +112,7 @@ class RunSummaryHook:
             click.echo(
                 f"\nValidation RMSE of the final combination: {rmse:.4f} px\n"
                 f"Submission: {path} ({rows} rows)\n"
-                f"Upload it with:\n  kaggle competitions submit -c {COMPETITION} "
+                f"Upload it with:\n  kaggle competitions submit -c {kaggle_api.COMPETITION} "
                 f'-f {path} -m "facial-keypoints, validation RMSE {rmse:.4f}"'
             )
 

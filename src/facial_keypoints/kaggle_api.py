@@ -1,48 +1,82 @@
 """Optional Kaggle upload and download through the ``kaggle`` package (``pip install kaggle``).
 
-Credentials come from KAGGLE_USERNAME and KAGGLE_KEY, or from kaggle.json in ~/.kaggle (or
-$KAGGLE_CONFIG_DIR). Used by the submission pipeline (``--params kaggle.submit=true``) and by the
+Credentials are found where the kaggle package looks for them: an API token (KAGGLE_API_TOKEN or
+~/.kaggle/access_token), KAGGLE_USERNAME and KAGGLE_KEY, kaggle.json in ~/.kaggle (or
+$KAGGLE_CONFIG_DIR), or the OAuth credentials of ``kaggle auth login``. Used by the submission pipeline (``--params kaggle.submit=true``) and by the
 ``python -m facial_keypoints.kaggle`` command.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import zipfile
 from pathlib import Path
 from typing import Any
 
+from facial_keypoints.errors import InputDataError
+
 COMPETITION = "facial-keypoints-detection"
 
 
-class KaggleUnavailable(RuntimeError):
+class KaggleUnavailable(InputDataError):
     """The kaggle package or the user's credentials are missing; the message says which and how."""
 
 
+def _config_dir() -> Path:
+    return Path(os.environ.get("KAGGLE_CONFIG_DIR", Path.home() / ".kaggle"))
+
+
+def _has_access_token() -> bool:
+    """An API token as kaggle 2.x finds one: asked of the kaggle package itself when it can say."""
+    try:
+        from kagglesdk.kaggle_env import get_access_token_from_env  # noqa: PLC0415 - optional
+    except ImportError:
+        home = Path.home() / ".kaggle"
+        return bool(os.environ.get("KAGGLE_API_TOKEN")) or any(
+            (home / name).is_file() for name in ("access_token", "access_token.txt")
+        )
+    return get_access_token_from_env()[0] is not None
+
+
 def missing_credentials() -> str | None:
-    """What is missing for the Kaggle API to authenticate, or None when credentials exist."""
-    if os.environ.get("KAGGLE_USERNAME") and os.environ.get("KAGGLE_KEY"):
-        return None
-    config = Path(os.environ.get("KAGGLE_CONFIG_DIR", Path.home() / ".kaggle")) / "kaggle.json"
-    if config.is_file():
+    """What is missing for the Kaggle API to authenticate, or None when credentials exist: an API
+    token (KAGGLE_API_TOKEN or ~/.kaggle/access_token), KAGGLE_USERNAME and KAGGLE_KEY, kaggle.json,
+    or the OAuth credentials of ``kaggle auth login``. Checked offline; Kaggle has the last word."""
+    config = _config_dir()
+    if (
+        _has_access_token()
+        or (os.environ.get("KAGGLE_USERNAME") and os.environ.get("KAGGLE_KEY"))
+        or (config / "kaggle.json").is_file()
+        or (Path.home() / ".kaggle" / "credentials.json").is_file()
+    ):
         return None
     return (
-        f"no Kaggle credentials: neither KAGGLE_USERNAME and KAGGLE_KEY are set nor {config} "
-        "exists. Create a token at https://www.kaggle.com/settings (API > Create New Token) and "
-        f"save it as {config}, or export KAGGLE_USERNAME and KAGGLE_KEY."
+        "no Kaggle credentials: no API token (KAGGLE_API_TOKEN or ~/.kaggle/access_token), no "
+        f"KAGGLE_USERNAME and KAGGLE_KEY, no {config / 'kaggle.json'}. Create a token at "
+        "https://www.kaggle.com/settings (API > Create New Token) and export it as KAGGLE_API_TOKEN "
+        "(or run `kaggle auth login`)."
     )
 
 
-def _api() -> Any:
+def check_ready() -> None:
+    """Raise KaggleUnavailable unless the kaggle package is installed and credentials exist."""
     problem = missing_credentials()
     if problem:
         raise KaggleUnavailable(problem)
-    try:
-        from kaggle.api.kaggle_api_extended import KaggleApi  # noqa: PLC0415
-    except ImportError as exc:
-        raise KaggleUnavailable("the kaggle package is not installed: pip install kaggle") from exc
+    if importlib.util.find_spec("kaggle") is None:
+        raise KaggleUnavailable("the kaggle package is not installed: `pip install kaggle`.")
+
+
+def _api() -> Any:
+    check_ready()
+    from kaggle.api.kaggle_api_extended import KaggleApi  # noqa: PLC0415 - optional package
+
     api = KaggleApi()
-    api.authenticate()
+    try:
+        api.authenticate()
+    except SystemExit as exc:  # kaggle prints its help and exits when it finds no credentials
+        raise KaggleUnavailable("Kaggle did not accept the credentials it found") from exc
     return api
 
 

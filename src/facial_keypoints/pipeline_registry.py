@@ -30,9 +30,12 @@ def register_pipelines() -> dict[str, Pipeline]:
     """Register the project's pipelines.
 
     ``submission`` (the default) runs everything a submission needs: parse, train, report, predict,
-    write. ``predict`` only predicts and writes, re-using the models already trained.
+    write. ``predict`` re-uses the models already trained, but always parses the current test.csv
+    and IdLookupTable.csv first (cheap), so its CSV never answers an older test set.
     """
     pipelines = discover_pipelines()
     pipelines["submission"] = sum(pipelines.values(), Pipeline([]))
+    current_test = pipelines["data_engineering"].to_outputs("test_faces", "id_lookup")
+    pipelines["predict"] = current_test + pipelines["predict"]
     pipelines["__default__"] = pipelines["submission"]
     return pipelines

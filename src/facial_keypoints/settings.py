@@ -2,10 +2,15 @@
 from the Kedro defaults. For further information, including these default values, see
 https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration"""
 
-from facial_keypoints.hooks import DemoDataHook, ParameterCheckHook, RunSummaryHook
+from facial_keypoints.hooks import (
+    DemoDataHook,
+    ParameterCheckHook,
+    RunSummaryHook,
+    StaleSubmissionHook,
+)
 
 # Instantiated project hooks, executed in a Last-In-First-Out (LIFO) order.
-HOOKS = (RunSummaryHook(), DemoDataHook(), ParameterCheckHook())
+HOOKS = (RunSummaryHook(), StaleSubmissionHook(), DemoDataHook(), ParameterCheckHook())
 
 # Installed plugins for which to disable hook auto-registration.
 # DISABLE_HOOKS_FOR_PLUGINS = ("kedro-viz",)

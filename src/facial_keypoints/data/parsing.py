@@ -162,7 +162,9 @@ def require_labels(keypoints: np.ndarray, source: str) -> None:
     ]
     if empty:
         raise InputDataError(
-            f"{source}: column(s) {empty[:_MAX_LISTED]} have no value in any row, so no model can "
+            f"{source}: column(s) {empty[:_MAX_LISTED]}"
+            f"{f' and {len(empty) - _MAX_LISTED} more' if len(empty) > _MAX_LISTED else ''}"
+            " have no value in any row, so no model can "
             "learn them and the submission cannot be filled. Use Kaggle's training.csv, or add "
             "rows labelled for those keypoints."
         )

@@ -1,6 +1,7 @@
 """The project's Kedro datasets: Kaggle's raw CSVs (zipped or not) and atomically written artefacts."""
 
 from facial_keypoints.datasets.atomic import (
+    ArtefactError,
     AtomicCSVDataset,
     AtomicJSONDataset,
     KerasModelDataset,
@@ -9,6 +10,7 @@ from facial_keypoints.datasets.atomic import (
 from facial_keypoints.datasets.raw import KaggleCSVDataset, RawFileError
 
 __all__ = [
+    "ArtefactError",
     "AtomicCSVDataset",
     "AtomicJSONDataset",
     "KaggleCSVDataset",

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import inspect
 import json
+import zipfile
 from copy import deepcopy
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from kedro.io import DatasetError
 from kedro.io.core import (
     AbstractVersionedDataset,
     Version,
@@ -26,6 +28,7 @@ from kedro_datasets._typing import JSONPreview
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import CSVDataset
 
+from facial_keypoints.errors import InputDataError
 from facial_keypoints.files import atomic_write
 from facial_keypoints.nn import register_custom_objects
 
@@ -36,6 +39,11 @@ def _inherit_real_init(cls: type) -> None:
     the wrapper they would be ``args``/``kwargs`` (not catalog YAML in ``kedro catalog``)."""
     if "__init__" not in vars(cls):
         cls.__init__ = inspect.unwrap(cls.__init__)  # type: ignore[misc]
+
+
+class ArtefactError(InputDataError, DatasetError):
+    """An artefact a node needs is missing or damaged; the message names it and how to rewrite it
+    (a DatasetError, so Kedro passes it on unwrapped)."""
 
 
 class _AtomicLocalSave:
@@ -85,6 +93,8 @@ class _LocalVersionedFile(AbstractVersionedDataset[Any, Any]):
 
     DEFAULT_LOAD_ARGS: ClassVar[dict[str, Any]] = {}
     DEFAULT_SAVE_ARGS: ClassVar[dict[str, Any]] = {}
+    #: How to write the file again, for the message about a missing or damaged one.
+    REWRITE: ClassVar[str] = "Write it again with `kedro run` (the pipeline that makes it)."
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         _inherit_real_init(cls)
@@ -131,8 +141,22 @@ class _LocalVersionedFile(AbstractVersionedDataset[Any, Any]):
         raise NotImplementedError
 
     def load(self) -> Any:
-        """Read the file."""
-        return self._read(Path(self._get_load_path()))
+        """Read the file; a missing or damaged one is one clear error saying how to write it again."""
+        try:
+            path = Path(self._get_load_path())
+        except VersionNotFoundError as exc:
+            raise ArtefactError(
+                f"{self._filepath} has no saved version yet. {self.REWRITE}"
+            ) from exc
+        if not path.is_file():
+            raise ArtefactError(f"{path} does not exist yet. {self.REWRITE}")
+        try:
+            return self._read(path)
+        except Exception as exc:  # each reader has its own errors for a damaged file
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+            raise ArtefactError(
+                f"{path} is damaged and cannot be read ({reason}). {self.REWRITE}"
+            ) from exc
 
     def save(self, data: Any) -> None:
         """Write to a temporary file beside the target, then rename it into place."""
@@ -170,9 +194,13 @@ class KerasModelDataset(_LocalVersionedFile):
     ``keras.saving.load_model`` (e.g. ``compile: false``), ``save_args`` to ``model.save``.
     """
 
+    REWRITE: ClassVar[str] = "Train the models again with `kedro run --pipelines modelling`."
+
     def _read(self, path: Path) -> Any:
         import keras  # noqa: PLC0415 - Keras only when a model is loaded
 
+        if not zipfile.is_zipfile(path):  # Keras would call a truncated file "not found"
+            raise ValueError("not a complete .keras (zip) archive")
         register_custom_objects()
         return keras.saving.load_model(path, **self._load_args)
 

@@ -35,7 +35,8 @@ class KaggleCSVDataset(AbstractDataset[None, pd.DataFrame]):
           filepath: data/01_raw/training.csv
     """
 
-    DEFAULT_LOAD_ARGS: ClassVar[dict[str, Any]] = {}
+    #: ``index_col=False``: a stray delimiter at the end of a line never shifts every column.
+    DEFAULT_LOAD_ARGS: ClassVar[dict[str, Any]] = {"index_col": False}
 
     def __init__(
         self,
@@ -111,8 +112,9 @@ class KaggleCSVDataset(AbstractDataset[None, pd.DataFrame]):
                 f"{source} is empty; expected Kaggle's CSV with a header row"
             ) from exc
         except (pd.errors.ParserError, UnicodeDecodeError, EOFError, zipfile.BadZipFile) as exc:
+            reason = " ".join(str(exc).split())  # pandas' message spans lines
             raise RawFileError(
-                f"{source} cannot be read as CSV ({exc}); the file may be truncated or not "
+                f"{source} cannot be read as CSV ({reason}); the file may be truncated or not "
                 f"Kaggle's. Download it again."
             ) from exc
         frame.attrs["source"] = source

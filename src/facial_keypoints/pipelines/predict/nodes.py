@@ -91,7 +91,7 @@ def check_submission(submission: pd.DataFrame, id_lookup: pd.DataFrame) -> None:
 def upload_submission(
     submission: pd.DataFrame, combination: dict[str, Any], kaggle: KaggleParams
 ) -> None:
-    """Upload the submission to Kaggle if ``kaggle.submit`` is on; say what is missing if it cannot."""
+    """Upload the submission to Kaggle if ``kaggle.submit`` is on; a failed upload fails the run."""
     if not kaggle.submit:
         return
     message = f"{kaggle.message}, validation RMSE {combination['val_rmse']:.4f}"
@@ -100,9 +100,13 @@ def upload_submission(
         submission.to_csv(path, index=False)
         try:
             kaggle_api.submit(path, message)
-        except kaggle_api.KaggleUnavailable as exc:
-            logger.warning("Not uploaded to Kaggle: %s", exc)
-            return
+        except Exception as exc:  # the kaggle package raises many kinds (HTTP, auth, files)
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            raise InputDataError(
+                f"The upload to Kaggle failed ({reason}). The submission CSV is written (in "
+                "07_model_output/ under data_root): upload it with `python -m facial_keypoints.kaggle "
+                "submit <csv>` once that is fixed."
+            ) from exc
     logger.info(
         "Uploaded the submission to Kaggle (%s): see your submissions page for the score.", message
     )
