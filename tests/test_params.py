@@ -33,7 +33,7 @@ def test_every_profile_validates(env):
         (
             ("augment", "mirror"),
             "abc",
-            "Parameter augment.mirror = 'abc' is not allowed: use 'auto' or a valid number",
+            "Parameter augment.mirror = 'abc' is not allowed: use 'auto' or a number.",
         ),
         (
             ("cleaning", "strategy"),

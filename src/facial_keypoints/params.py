@@ -285,12 +285,25 @@ def _shown(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+_KINDS = {  # what a value of the wrong kind should have been, in a config file's words
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+}
+
+
 def _plain(error: dict[str, Any]) -> str:
     """Pydantic's message in the words of this project's errors."""
     if error["type"] == "extra_forbidden":
         return "is not a known parameter (a typo?)"
     if error["type"] == "missing":
         return "is missing"
+    if error["type"] in _KINDS:
+        return _KINDS[error["type"]]
     return error["msg"].replace("Input should be ", "").replace("Value error, ", "")
 
 
