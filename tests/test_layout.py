@@ -7,6 +7,9 @@ import os
 import subprocess
 import sys
 
+from facial_keypoints import pipelines as package
+from facial_keypoints.pipeline_registry import register_pipelines
+
 BUILD_WITHOUT_RUNNING = """
 import json, sys
 from kedro.framework.project import configure_project
@@ -34,3 +37,22 @@ def test_settings_hooks_and_every_pipeline_load_without_keras():
     assert {"data_engineering", "modelling", "reporting", "predict", "submission"} <= set(
         report["pipelines"]
     )
+
+
+EXTRA_PIPELINE = """
+from kedro.pipeline import Node, Pipeline
+
+
+def create_pipeline(**kwargs):
+    return Pipeline([Node(lambda metrics: None, "metrics", None, name="extra_node")])
+"""
+
+
+def test_a_new_pipeline_package_is_registered_and_joins_submission(tmp_path, monkeypatch):
+    (tmp_path / "extra").mkdir()
+    (tmp_path / "extra" / "__init__.py").write_text(EXTRA_PIPELINE)  # as `kedro pipeline create`
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(tmp_path)])
+    pipelines = register_pipelines()
+    assert "extra" in pipelines
+    assert "extra_node" in {node.name for node in pipelines["submission"].nodes}
+    assert {"parse_test", "validate_lookup"} <= {node.name for node in pipelines["predict"].nodes}

@@ -1,4 +1,4 @@
-"""Nodes of the submission pipeline: predict the test faces and write Kaggle's CSV."""
+"""Nodes of the predict pipeline: predict the test faces, write Kaggle's CSV, upload it if asked."""
 
 from __future__ import annotations
 
