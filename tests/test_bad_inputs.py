@@ -57,9 +57,10 @@ def empty_image(frame):
     frame.loc[2, "Image"] = ""
 
 
-def one_row(frame):
+def keep_one_labelled_face(path: Path) -> None:
+    frame = pd.read_csv(path)
     complete = frame.drop(columns="Image").notna().all(axis=1)
-    frame.drop(frame.index[frame.index != complete.idxmax()], inplace=True)  # one labelled face
+    frame.loc[[complete.idxmax()]].to_csv(path, index=False)
 
 
 def empty_column(frame):
@@ -149,7 +150,7 @@ CASES = {
         TRAINING_OUTPUTS,
     ),
     "one-row training.csv": (
-        lambda raw: edit_csv(raw / "training.csv", one_row),
+        lambda raw: keep_one_labelled_face(raw / "training.csv"),
         "Splitting 1 training face(s) with split.validation_fraction 0.2 leaves no validation faces",
         {"train_faces.npz", "validation_faces.npz"},
     ),
