@@ -259,10 +259,20 @@ def test_a_folder_that_cannot_be_written_is_one_clear_error(tmp_path, monkeypatc
 
 def test_a_missing_or_damaged_artefact_says_how_to_write_it_again(tmp_path):
     dataset = NpzDataset(filepath=str(tmp_path / "train_faces.npz"))
-    with pytest.raises(ArtefactError, match="train_faces.npz does not exist yet. Write it again"):
+    with pytest.raises(ArtefactError, match="train_faces.npz does not exist yet. Write it with"):
         dataset.load()
     dataset.save({"a": np.ones(1000)})
     path = tmp_path / "train_faces.npz"
     path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(ArtefactError, match=r"train_faces.npz is damaged and cannot be read \("):
         dataset.load()
+
+
+def test_a_damaged_json_or_csv_artefact_is_named(tmp_path):
+    combination = AtomicJSONDataset(filepath=str(tmp_path / "combination.json"))
+    combination.save({"flip_tta": True, "sources": {}})
+    (tmp_path / "combination.json").write_text('{"flip_tta": tr')
+    with pytest.raises(ArtefactError, match=r"combination.json is damaged and cannot be read \("):
+        combination.load()
+    with pytest.raises(ArtefactError, match="lookup.csv does not exist yet"):
+        AtomicCSVDataset(filepath=str(tmp_path / "lookup.csv")).load()

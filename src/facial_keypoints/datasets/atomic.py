@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 import zipfile
+from collections.abc import Callable
 from copy import deepcopy
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
@@ -46,6 +47,21 @@ class ArtefactError(InputDataError, DatasetError):
     (a DatasetError, so Kedro passes it on unwrapped)."""
 
 
+#: How to write an artefact again, for the message about a missing or damaged one.
+_REWRITE = "Write it with `kedro run` (the pipeline that makes it)."
+
+
+def _load_artefact(path: Path, read: Callable[[], Any], rewrite: str) -> Any:
+    """``read()`` the artefact at ``path``; a missing or damaged file is one ArtefactError."""
+    if not path.is_file():
+        raise ArtefactError(f"{path} does not exist yet. {rewrite}")
+    try:
+        return read()
+    except Exception as exc:  # each reader has its own errors for a damaged file
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+        raise ArtefactError(f"{path} is damaged and cannot be read ({reason}). {rewrite}") from exc
+
+
 class _AtomicLocalSave:
     """``save`` for kedro-datasets' fsspec datasets: local files atomically, other protocols as the
     parent class does (an object store's upload is atomic already)."""
@@ -63,6 +79,13 @@ class _AtomicLocalSave:
     def filepath(self) -> Path:
         """The local file a load reads (the latest version when versioned)."""
         return Path(get_filepath_str(self._get_load_path(), self._protocol))  # type: ignore[attr-defined]
+
+    def load(self) -> Any:
+        """The parent's load; a missing or damaged local file is one clear error."""
+        parent_load = super().load.__wrapped__  # type: ignore[misc]
+        if self._protocol != "file":
+            return parent_load(self)
+        return _load_artefact(self.filepath, lambda: parent_load(self), _REWRITE)
 
     def save(self, data: Any) -> None:
         """Write ``data`` to a temporary file beside the target, then rename it into place."""
@@ -94,7 +117,7 @@ class _LocalVersionedFile(AbstractVersionedDataset[Any, Any]):
     DEFAULT_LOAD_ARGS: ClassVar[dict[str, Any]] = {}
     DEFAULT_SAVE_ARGS: ClassVar[dict[str, Any]] = {}
     #: How to write the file again, for the message about a missing or damaged one.
-    REWRITE: ClassVar[str] = "Write it again with `kedro run` (the pipeline that makes it)."
+    REWRITE: ClassVar[str] = _REWRITE
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         _inherit_real_init(cls)
@@ -143,20 +166,12 @@ class _LocalVersionedFile(AbstractVersionedDataset[Any, Any]):
     def load(self) -> Any:
         """Read the file; a missing or damaged one is one clear error saying how to write it again."""
         try:
-            path = Path(self._get_load_path())
+            path = self.filepath
         except VersionNotFoundError as exc:
             raise ArtefactError(
                 f"{self._filepath} has no saved version yet. {self.REWRITE}"
             ) from exc
-        if not path.is_file():
-            raise ArtefactError(f"{path} does not exist yet. {self.REWRITE}")
-        try:
-            return self._read(path)
-        except Exception as exc:  # each reader has its own errors for a damaged file
-            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
-            raise ArtefactError(
-                f"{path} is damaged and cannot be read ({reason}). {self.REWRITE}"
-            ) from exc
+        return _load_artefact(path, lambda: self._read(path), self.REWRITE)
 
     def save(self, data: Any) -> None:
         """Write to a temporary file beside the target, then rename it into place."""
@@ -194,7 +209,9 @@ class KerasModelDataset(_LocalVersionedFile):
     ``keras.saving.load_model`` (e.g. ``compile: false``), ``save_args`` to ``model.save``.
     """
 
-    REWRITE: ClassVar[str] = "Train the models again with `kedro run --pipelines modelling`."
+    REWRITE: ClassVar[str] = (
+        "Train the models with `kedro run --pipelines modelling` (or `kedro run` for everything)."
+    )
 
     def _read(self, path: Path) -> Any:
         import keras  # noqa: PLC0415 - Keras only when a model is loaded
