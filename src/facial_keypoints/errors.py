@@ -13,6 +13,12 @@ class InputDataError(ValueError):
     """A problem with the user's input data; its message names the file, row(s) and fix."""
 
 
+def first_line(error: BaseException, limit: int = 120) -> str:
+    """An exception's first line, cut to ``limit`` characters (its class name if it has no text),
+    to quote inside a one-line message."""
+    return (str(error).splitlines() or [type(error).__name__])[0][:limit]
+
+
 def find_input_error(exc: BaseException) -> InputDataError | None:
     """The InputDataError that caused ``exc``, if any, following ``__cause__``/``__context__``."""
     seen: set[int] = set()

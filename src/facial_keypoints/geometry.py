@@ -20,11 +20,13 @@ def pixel_offset(mirror: float) -> float:
     return (mirror - (IMAGE_SIZE - 1)) / 2
 
 
-def flip_keypoints(keypoints: np.ndarray, mirror: float) -> np.ndarray:
-    """Keypoints (N, 30) of the mirrored faces: x becomes ``mirror - x``, left and right swap names."""
+def flip_keypoints(keypoints: np.ndarray, mirror: float, columns: list[int]) -> np.ndarray:
+    """Keypoints (N, len(columns)) of the mirrored faces, ``columns`` naming the Kaggle column of
+    each: x becomes ``mirror - x``, left and right swap names (``columns`` holds both of a pair)."""
     flipped = keypoints.copy()
-    flipped[:, X_COLUMNS] = mirror - flipped[:, X_COLUMNS]
-    return flipped[:, list(FLIP_PERMUTATION)]
+    x_columns = [i for i, column in enumerate(columns) if column in X_COLUMNS]
+    flipped[:, x_columns] = mirror - flipped[:, x_columns]
+    return flipped[:, [columns.index(FLIP_PERMUTATION[column]) for column in columns]]
 
 
 def affine_matrices(

@@ -109,11 +109,12 @@ class RunSummaryHook:
             path = _path(catalog, "submission")
             rmse = catalog.load("combination")["val_rmse"]
             rows = len(catalog.load("submission"))
+            message = kaggle_api.submission_message(catalog.load("params:kaggle").message, rmse)
             click.echo(
                 f"\nValidation RMSE of the final combination: {rmse:.4f} px\n"
                 f"Submission: {path} ({rows} rows)\n"
                 f"Upload it with:\n  kaggle competitions submit -c {kaggle_api.COMPETITION} "
-                f'-f {path} -m "facial-keypoints, validation RMSE {rmse:.4f}"'
+                f'-f {path} -m "{message}"'
             )
 
 

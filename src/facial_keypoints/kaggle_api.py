@@ -80,6 +80,11 @@ def _api() -> Any:
     return api
 
 
+def submission_message(prefix: str, val_rmse: float) -> str:
+    """The description a submission gets on Kaggle: the configured prefix and its validation RMSE."""
+    return f"{prefix}, validation RMSE {val_rmse:.4f}"
+
+
 def submit(path: str | Path, message: str) -> None:
     """Upload a submission CSV to the competition (you must have accepted its rules on Kaggle)."""
     _api().competition_submit(str(path), message, COMPETITION)

@@ -30,6 +30,8 @@ KEYPOINTS: tuple[str, ...] = (
 #: The 30 keypoint columns in Kaggle's order: x then y of each keypoint.
 COLUMNS: tuple[str, ...] = tuple(f"{kp}_{axis}" for kp in KEYPOINTS for axis in ("x", "y"))
 COLUMN_INDEX: dict[str, int] = {name: i for i, name in enumerate(COLUMNS)}
+#: Indices of all 30 columns (a list: NumPy reads a tuple index as one index per axis).
+ALL_COLUMNS: list[int] = list(range(len(COLUMNS)))
 X_COLUMNS: tuple[int, ...] = tuple(range(0, len(COLUMNS), 2))
 Y_COLUMNS: tuple[int, ...] = tuple(range(1, len(COLUMNS), 2))
 

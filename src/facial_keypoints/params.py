@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails
 
 from facial_keypoints.errors import InputDataError
 from facial_keypoints.keypoints import IMAGE_SIZE, SPECIALIST_GROUPS
@@ -227,9 +228,18 @@ class SpecialistsParams(ModelTrainingParams):
         for group in self.overrides:
             try:
                 self.for_group(group)
-            except ValidationError as exc:  # reported as the override's own parameter path
-                raise ValueError(
-                    _describe(f"specialists.overrides.{group}", exc.errors())
+            except ValidationError as exc:  # each error located at the override that caused it
+                raise ValidationError.from_exception_data(
+                    type(self).__name__,
+                    [
+                        InitErrorDetails(
+                            type=error["type"],
+                            loc=("overrides", group, *error["loc"]),
+                            input=error["input"],
+                            ctx=error.get("ctx", {}),
+                        )
+                        for error in exc.errors()
+                    ],
                 ) from None
         return self
 
@@ -311,8 +321,6 @@ def _describe(key: str, errors: list[dict[str, Any]]) -> str:
     """One line for the first failing value; the branches of a union (e.g. ``auto`` or a number)
     fail together and are listed as alternatives."""
     first = errors[0]
-    if first["type"] == "value_error" and first["msg"].startswith("Value error, Parameter "):
-        return first["msg"].removeprefix("Value error, ")  # already described, deeper down
     loc = first["loc"]
     branches = [e for e in errors if e["loc"][:-1] == loc[:-1] and len(e["loc"]) == len(loc)]
     if len(branches) > 1:  # the last part of loc names the union branch, not a parameter

@@ -4,9 +4,6 @@ Each takes uint8 images (N, 96, 96), float32 keypoints (N, 30) with NaN where mi
 (N, 30) and a ``numpy.random.Generator``, and returns new (images, keypoints, mask); inputs are
 never modified. Geometric ones move the keypoints with the pixels; photometric ones leave them.
 
-SciPy is imported by the filters that use it, not with this module: the pipelines import it whenever
-Kedro builds them, and ``kedro`` commands that run nothing should start fast.
-
 ``mirror`` is the flip convention of :mod:`facial_keypoints.geometry` (x' = mirror - x); every
 option comes from the ``augment`` parameters (``conf/base/parameters_data_engineering.yml``).
 """
@@ -17,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import scipy  # its submodules (ndimage, signal) load on first use, so `kedro` commands start fast
 
 from facial_keypoints.geometry import (
     CENTRE_INDEX,
@@ -25,7 +23,7 @@ from facial_keypoints.geometry import (
     flip_keypoints,
     move_keypoints,
 )
-from facial_keypoints.keypoints import FLIP_PERMUTATION
+from facial_keypoints.keypoints import ALL_COLUMNS, FLIP_PERMUTATION
 
 Batch = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -38,7 +36,7 @@ def flip_horizontal(
     images: np.ndarray, keypoints: np.ndarray, mask: np.ndarray, rng: Any = None, *, mirror: float
 ) -> Batch:
     """Mirror every face left-right: flip pixels, map x to ``mirror - x``, swap left/right names."""
-    flipped = flip_keypoints(keypoints, mirror)
+    flipped = flip_keypoints(keypoints, mirror, ALL_COLUMNS)
     return images[:, :, ::-1].copy(), flipped, mask[:, list(FLIP_PERMUTATION)].copy()
 
 
@@ -72,13 +70,13 @@ def apply_affine(
 
     Keypoints that leave the image become missing (NaN, mask 0).
     """
-    from scipy import ndimage  # noqa: PLC0415 - see the module docstring
-
     out = np.empty_like(images)
     for i, (matrix, shift) in enumerate(zip(matrices, shifts, strict=True)):
         inverse = np.linalg.inv(matrix)[::-1, ::-1]  # pull-back map in (row, col) order
         start = CENTRE_INDEX - inverse @ (CENTRE_INDEX + shift[::-1])
-        out[i] = ndimage.affine_transform(images[i], inverse, offset=start, order=1, mode="nearest")
+        out[i] = scipy.ndimage.affine_transform(
+            images[i], inverse, offset=start, order=1, mode="nearest"
+        )
     new_keypoints = move_keypoints(keypoints, matrices, centred_offsets(matrices, shifts, mirror))
     new_mask = mask.copy()
     new_mask[np.isnan(new_keypoints)] = 0
@@ -146,11 +144,9 @@ def inverse_blur(
     sigma: float,
     amount: float,
 ) -> Batch:
-    """ "Inverse blur" sharpening (unsharp masking): add back the difference from a Gaussian blur."""
-    from scipy import ndimage  # noqa: PLC0415 - see the module docstring
-
+    """Sharpening by "inverse blur" (unsharp masking): add back the difference from a Gaussian blur."""
     pixels = images.astype(np.float32)
-    blurred = ndimage.gaussian_filter(pixels, sigma=(0, sigma, sigma))
+    blurred = scipy.ndimage.gaussian_filter(pixels, sigma=(0, sigma, sigma))
     return _to_uint8(pixels + amount * (pixels - blurred)), keypoints.copy(), mask.copy()
 
 
@@ -158,11 +154,9 @@ def wiener_filter(
     images: np.ndarray, keypoints: np.ndarray, mask: np.ndarray, rng: Any = None, *, size: int
 ) -> Batch:
     """Adaptive Wiener denoising with a ``size`` x ``size`` window (the slides compared 3 and 9)."""
-    from scipy import signal  # noqa: PLC0415 - see the module docstring
-
     pixels = images.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):  # flat regions have zero variance
-        filtered = np.stack([signal.wiener(face, (size, size)) for face in pixels])
+        filtered = np.stack([scipy.signal.wiener(face, (size, size)) for face in pixels])
     filtered = np.where(np.isfinite(filtered), filtered, pixels)
     return _to_uint8(filtered), keypoints.copy(), mask.copy()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy  # scipy.ndimage loads on first use, so `kedro` commands start fast
 
 from facial_keypoints.geometry import pixel_offset
 from facial_keypoints.keypoints import COLUMN_INDEX, FLIP_PAIRS, IMAGE_SIZE
@@ -12,13 +13,13 @@ _MIN_FACES = 20  # fewer faces labelled for a pair give no stable mean patch
 
 def _mean_patch(images: np.ndarray, xs: np.ndarray, ys: np.ndarray, dx: np.ndarray) -> np.ndarray:
     """Mean over faces of bilinear samples at rows ``ys - 4 .. ys + 4`` and columns ``xs + dx``."""
-    from scipy import ndimage  # noqa: PLC0415 - imported when used, so `kedro` commands start fast
-
     rows = ys[:, None, None] + np.arange(-4.0, 5.0)[None, :, None]
     cols = xs[:, None, None] + dx[None, None, :]
     rows, cols = np.broadcast_arrays(rows, cols)
     faces = np.broadcast_to(np.arange(len(xs))[:, None, None], rows.shape)
-    samples = ndimage.map_coordinates(images, [faces.ravel(), rows.ravel(), cols.ravel()], order=1)
+    samples = scipy.ndimage.map_coordinates(
+        images, [faces.ravel(), rows.ravel(), cols.ravel()], order=1
+    )
     return samples.reshape(rows.shape).mean(axis=0)
 
 

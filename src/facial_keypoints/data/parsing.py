@@ -44,6 +44,12 @@ def _row(index: int) -> str:
     return f"row {index + 1} (line {index + 2})"
 
 
+def _some(names: Sequence[str]) -> str:
+    """The first few names as a list, and how many more there are."""
+    more = len(names) - _MAX_LISTED
+    return f"{list(names[:_MAX_LISTED])}{f' and {more} more' if more > 0 else ''}"
+
+
 def _error(source: str, problems: Sequence[str], fix: str) -> InputDataError:
     listed = "; ".join(problems[:_MAX_LISTED])
     more = f"; and {len(problems) - _MAX_LISTED} more" if len(problems) > _MAX_LISTED else ""
@@ -55,8 +61,7 @@ def require_columns(frame: pd.DataFrame, required: Iterable[str], source: str) -
     missing = [name for name in required if name not in frame.columns]
     if missing:
         raise InputDataError(
-            f"{source}: missing column(s) {missing}; found {list(frame.columns)[:_MAX_LISTED]}"
-            f"{f' and {frame.shape[1] - _MAX_LISTED} more' if frame.shape[1] > _MAX_LISTED else ''}. "
+            f"{source}: missing column(s) {missing}; found {_some(list(frame.columns))}. "
             "Use Kaggle's file unchanged "
             "(training.csv: the 30 keypoint columns and Image; test.csv: ImageId and Image; "
             "IdLookupTable.csv: RowId, ImageId, FeatureName, Location)."
@@ -162,11 +167,9 @@ def require_labels(keypoints: np.ndarray, source: str) -> None:
     ]
     if empty:
         raise InputDataError(
-            f"{source}: column(s) {empty[:_MAX_LISTED]}"
-            f"{f' and {len(empty) - _MAX_LISTED} more' if len(empty) > _MAX_LISTED else ''}"
-            " have no value in any row, so no model can "
-            "learn them and the submission cannot be filled. Use Kaggle's training.csv, or add "
-            "rows labelled for those keypoints."
+            f"{source}: column(s) {_some(empty)} have no value in any row, so no model can learn "
+            "them and the submission cannot be filled. Use Kaggle's training.csv, or add rows "
+            "labelled for those keypoints."
         )
 
 

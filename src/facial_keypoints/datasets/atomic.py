@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from kedro.io import DatasetError
+from kedro.io import AbstractDataset, DatasetError
 from kedro.io.core import (
     AbstractVersionedDataset,
     Version,
@@ -29,17 +29,9 @@ from kedro_datasets._typing import JSONPreview
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import CSVDataset
 
-from facial_keypoints.errors import InputDataError
+from facial_keypoints.errors import InputDataError, first_line
 from facial_keypoints.files import atomic_write
 from facial_keypoints.nn import register_custom_objects
-
-
-def _inherit_real_init(cls: type) -> None:
-    """Give a dataset class that defines no ``__init__`` its parent's own one, not the wrapper Kedro
-    puts around it: Kedro records a dataset's arguments from its ``__init__`` signature, and through
-    the wrapper they would be ``args``/``kwargs`` (not catalog YAML in ``kedro catalog``)."""
-    if "__init__" not in vars(cls):
-        cls.__init__ = inspect.unwrap(cls.__init__)  # type: ignore[misc]
 
 
 class ArtefactError(InputDataError, DatasetError):
@@ -47,30 +39,38 @@ class ArtefactError(InputDataError, DatasetError):
     (a DatasetError, so Kedro passes it on unwrapped)."""
 
 
-#: How to write an artefact again, for the message about a missing or damaged one.
-_REWRITE = "Write it with `kedro run` (the pipeline that makes it)."
+class _Artefact:
+    """What the project's artefact datasets share: Kedro records their real arguments, and a
+    missing or damaged file is one clear error saying how to write it again."""
+
+    #: How to write the file again, for the message about a missing or damaged one.
+    REWRITE: ClassVar[str] = "Write it with `kedro run` (the pipeline that makes it)."
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A dataset class that defines no __init__ gets its parent's own one, not the wrapper Kedro
+        # puts around it: Kedro records a dataset's arguments from its __init__ signature, and
+        # through the wrapper they would be args/kwargs (not catalog YAML in `kedro catalog`).
+        if issubclass(cls, AbstractDataset) and "__init__" not in vars(cls):
+            cls.__init__ = inspect.unwrap(cls.__init__)  # type: ignore[misc]
+        super().__init_subclass__(**kwargs)
+
+    def _load_artefact(self, path: Path, read: Callable[[], Any]) -> Any:
+        """``read()`` the file at ``path``; a missing or damaged one is one ArtefactError."""
+        if not path.is_file():
+            raise ArtefactError(f"{path} does not exist yet. {self.REWRITE}")
+        try:
+            return read()
+        except Exception as exc:  # each reader has its own errors for a damaged file
+            raise ArtefactError(
+                f"{path} is damaged and cannot be read ({first_line(exc)}). {self.REWRITE}"
+            ) from exc
 
 
-def _load_artefact(path: Path, read: Callable[[], Any], rewrite: str) -> Any:
-    """``read()`` the artefact at ``path``; a missing or damaged file is one ArtefactError."""
-    if not path.is_file():
-        raise ArtefactError(f"{path} does not exist yet. {rewrite}")
-    try:
-        return read()
-    except Exception as exc:  # each reader has its own errors for a damaged file
-        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
-        raise ArtefactError(f"{path} is damaged and cannot be read ({reason}). {rewrite}") from exc
-
-
-class _AtomicLocalSave:
+class _AtomicLocalSave(_Artefact):
     """``save`` for kedro-datasets' fsspec datasets: local files atomically, other protocols as the
     parent class does (an object store's upload is atomic already)."""
 
     _protocol: str
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        _inherit_real_init(cls)
-        super().__init_subclass__(**kwargs)
 
     def _write(self, data: Any, path: Path) -> None:
         raise NotImplementedError
@@ -85,7 +85,7 @@ class _AtomicLocalSave:
         parent_load = super().load.__wrapped__  # type: ignore[misc]
         if self._protocol != "file":
             return parent_load(self)
-        return _load_artefact(self.filepath, lambda: parent_load(self), _REWRITE)
+        return self._load_artefact(self.filepath, lambda: parent_load(self))
 
     def save(self, data: Any) -> None:
         """Write ``data`` to a temporary file beside the target, then rename it into place."""
@@ -111,17 +111,11 @@ class AtomicJSONDataset(_AtomicLocalSave, JSONDataset):
         path.write_text(json.dumps(data, **self._save_args))
 
 
-class _LocalVersionedFile(AbstractVersionedDataset[Any, Any]):
+class _LocalVersionedFile(_Artefact, AbstractVersionedDataset[Any, Any]):
     """One local file per version, read by ``_read`` and written atomically by ``_write``."""
 
     DEFAULT_LOAD_ARGS: ClassVar[dict[str, Any]] = {}
     DEFAULT_SAVE_ARGS: ClassVar[dict[str, Any]] = {}
-    #: How to write the file again, for the message about a missing or damaged one.
-    REWRITE: ClassVar[str] = _REWRITE
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        _inherit_real_init(cls)
-        super().__init_subclass__(**kwargs)
 
     def __init__(
         self,
@@ -171,7 +165,7 @@ class _LocalVersionedFile(AbstractVersionedDataset[Any, Any]):
             raise ArtefactError(
                 f"{self._filepath} has no saved version yet. {self.REWRITE}"
             ) from exc
-        return _load_artefact(path, lambda: self._read(path), self.REWRITE)
+        return self._load_artefact(path, lambda: self._read(path))
 
     def save(self, data: Any) -> None:
         """Write to a temporary file beside the target, then rename it into place."""

@@ -1,8 +1,8 @@
 """The Keras library of the kit: architectures, losses, optimisers, batches, checkpoints, training,
 inference and combination. It knows nothing of Kedro; the pipelines' nodes call it.
 
-Importing this package does not import Keras: ``from facial_keypoints import model`` is free, and
-``model.training`` (any submodule) imports Keras on first use, so Kedro commands that run no model
+Importing this package does not import Keras: ``from facial_keypoints import nn`` is free, and
+``nn.training`` (any submodule) imports Keras on first use, so Kedro commands that run no model
 node start fast.
 """
 
@@ -31,7 +31,7 @@ _SUBMODULES = (
 
 
 def __getattr__(name: str) -> ModuleType:
-    """Import a submodule on first access (``model.training``)."""
+    """Import a submodule on first access (``nn.training``)."""
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from facial_keypoints.errors import first_line
 from facial_keypoints.files import atomic_write
 
 logger = logging.getLogger(__name__)
@@ -96,11 +97,10 @@ class Checkpoint(keras.callbacks.Callback):
         damaged = self.directory.with_name(f"{self.directory.name}.damaged")
         shutil.rmtree(damaged, ignore_errors=True)
         self.directory.rename(damaged)
-        reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
         logger.warning(
             "The checkpoint of %s cannot be read (%s): moved it to %s and training %s from the start.",
             self.directory.name,
-            reason,
+            first_line(error),
             damaged,
             self.directory.name,
         )

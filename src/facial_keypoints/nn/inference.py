@@ -14,10 +14,10 @@ import keras
 import numpy as np
 
 from facial_keypoints.faces import Faces, rmse
-from facial_keypoints.keypoints import COLUMNS, FLIP_PERMUTATION, SPECIALIST_GROUPS, columns_of
+from facial_keypoints.geometry import flip_keypoints
+from facial_keypoints.keypoints import ALL_COLUMNS, COLUMNS, SPECIALIST_GROUPS, columns_of
 
 logger = logging.getLogger(__name__)
-ALL_COLUMNS = list(range(len(COLUMNS)))
 
 
 def predict_pixels(model: keras.Model, pixels: np.ndarray, batch_size: int) -> np.ndarray:
@@ -50,10 +50,7 @@ def predict(
         return predict_pixels(model, pixels, batch_size)
     both = predict_pixels(model, np.concatenate([pixels, pixels[:, :, ::-1]]), batch_size)
     predicted, mirrored = both[: len(pixels)], both[len(pixels) :]
-    x_columns = [i for i, column in enumerate(columns) if column % 2 == 0]
-    mirrored[:, x_columns] = mirror - mirrored[:, x_columns]
-    swapped = [columns.index(FLIP_PERMUTATION[column]) for column in columns]
-    return (predicted + mirrored[:, swapped]) / 2
+    return (predicted + flip_keypoints(mirrored, mirror, columns)) / 2
 
 
 def predict_all(

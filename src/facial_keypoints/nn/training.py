@@ -17,7 +17,7 @@ import keras
 import numpy as np
 
 from facial_keypoints.faces import Faces
-from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
+from facial_keypoints.keypoints import ALL_COLUMNS, SPECIALIST_GROUPS, columns_of
 from facial_keypoints.nn.architectures import build_model
 from facial_keypoints.nn.batches import FaceBatches
 from facial_keypoints.nn.checkpoint import Checkpoint, fingerprint
@@ -129,7 +129,7 @@ def train_full_model(
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Build the configured architecture and train it on all 30 coordinates with the masked loss."""
     keras.utils.set_random_seed(training.seed)
-    columns = list(range(len(COLUMNS)))
+    columns = ALL_COLUMNS
     rows = training_rows(train, columns, params.train_rows)
     keypoints = train["keypoints"][rows]
     mean, std = np.nanmean(keypoints, axis=0), np.nanstd(keypoints, axis=0)

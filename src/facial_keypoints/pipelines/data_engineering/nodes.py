@@ -104,25 +104,16 @@ def split_train_validation(faces: Faces, split: SplitParams) -> tuple[Faces, Fac
         validation.append(shuffled[: int(round(split.validation_fraction * len(stratum)))])
     is_validation = np.zeros(len(complete), dtype=bool)
     is_validation[np.concatenate(validation)] = True
-    empty = [
-        part
-        for part, count in (
-            ("training", (~is_validation).sum()),
-            ("validation", is_validation.sum()),
-        )
-        if count == 0
-    ]
-    if empty:
+    n_validation = int(is_validation.sum())
+    n_train = len(complete) - n_validation
+    if not n_train or not n_validation:
         raise InputDataError(
             f"Splitting {len(complete)} training face(s) with split.validation_fraction "
-            f"{split.validation_fraction} leaves no {empty[0]} faces. Use a training.csv with more "
-            "faces, or another split.validation_fraction."
+            f"{split.validation_fraction} leaves no {'validation' if n_train else 'training'} "
+            "faces. Use a training.csv with more faces, or another split.validation_fraction."
         )
     logger.info(
-        "Split: %d training faces, %d validation faces (seed %d)",
-        int((~is_validation).sum()),
-        int(is_validation.sum()),
-        split.seed,
+        "Split: %d training faces, %d validation faces (seed %d)", n_train, n_validation, split.seed
     )
     return subset(faces, ~is_validation), subset(faces, is_validation)
 

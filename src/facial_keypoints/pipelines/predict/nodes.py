@@ -11,7 +11,7 @@ import lazy_loader
 import numpy as np
 
 from facial_keypoints import kaggle_api, nn
-from facial_keypoints.errors import InputDataError
+from facial_keypoints.errors import InputDataError, first_line
 from facial_keypoints.faces import Faces
 from facial_keypoints.keypoints import COLUMNS, IMAGE_SIZE
 from facial_keypoints.nn import KerasModel
@@ -94,16 +94,15 @@ def upload_submission(
     """Upload the submission to Kaggle if ``kaggle.submit`` is on; a failed upload fails the run."""
     if not kaggle.submit:
         return
-    message = f"{kaggle.message}, validation RMSE {combination['val_rmse']:.4f}"
+    message = kaggle_api.submission_message(kaggle.message, combination["val_rmse"])
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "submission.csv"
         submission.to_csv(path, index=False)
         try:
             kaggle_api.submit(path, message)
         except Exception as exc:  # the kaggle package raises many kinds (HTTP, auth, files)
-            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
             raise InputDataError(
-                f"The upload to Kaggle failed ({reason}). The submission CSV is written (in "
+                f"The upload to Kaggle failed ({first_line(exc, 200)}). The submission CSV is written (in "
                 "07_model_output/ under data_root): upload it with `python -m facial_keypoints.kaggle "
                 "submit <csv>` once that is fixed."
             ) from exc
