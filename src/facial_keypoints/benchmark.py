@@ -109,16 +109,16 @@ def benchmark_prediction(catalog: Any, repeats: int) -> dict[str, Any]:
     import keras  # noqa: PLC0415
 
     from facial_keypoints.nn.inference import predict_pixels  # noqa: PLC0415
-    from facial_keypoints.pipelines.predict.nodes import predict_test  # noqa: PLC0415
+    from facial_keypoints.pipelines.predict.nodes import predict_fold  # noqa: PLC0415
     from facial_keypoints.pipelines.shared import MODEL_INPUTS  # noqa: PLC0415
 
-    models = {keyword: catalog.load(name) for keyword, name in MODEL_INPUTS.items()}
+    models = {keyword: catalog.load(f"fold_0.{name}") for keyword, name in MODEL_INPUTS.items()}
     combination, flip_convention = catalog.load("combination"), catalog.load("flip_convention")
     settings = catalog.load("params:combination")  # typed: Kedro validates the catalog's params
     test = catalog.load("test_faces")
 
-    def whole_test_set() -> Any:  # the predict pipeline's own prediction node
-        return predict_test(test, combination, flip_convention, settings, **models)
+    def whole_test_set() -> Any:  # the predict pipeline's own prediction node, for one fold
+        return predict_fold(test, combination, flip_convention, settings, **models)
 
     start = time.perf_counter()
     whole_test_set()  # the first call compiles each model's prediction function
@@ -263,16 +263,16 @@ def main(argv: list[str] | None = None) -> None:
             f"{name} {value:.0f}" for name, value in results["training_faces_per_s"].items()
         )
     )
-    if catalog.exists("full_model_training_summary"):
-        summary = catalog.load("full_model_training_summary")
+    if catalog.exists("fold_0.full_model_training_summary"):
+        summary = catalog.load("fold_0.full_model_training_summary")
         results["base_profile_full_model"] = {
             key: summary[key] for key in ("epochs", "seconds", "best_val_rmse", "training_samples")
         }
         print(
-            f"\nlast trained full model: {summary['epochs']} epochs, {summary['seconds']:.0f} s, "  # noqa: T201
+            f"\nlast trained full model (fold 0): {summary['epochs']} epochs, {summary['seconds']:.0f} s, "  # noqa: T201
             f"best validation RMSE {summary['best_val_rmse']:.4f} px"
         )
-    if catalog.exists("full_model") and catalog.exists("combination"):
+    if catalog.exists("fold_0.full_model") and catalog.exists("combination"):
         prediction = benchmark_prediction(catalog, args.repeats)
         results["prediction"] = prediction
         print(
@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
         whole = prediction["final_combination_test_set_s"]
         print(
-            f"final combination (7 models, flip TTA {prediction['flip_tta']}), whole test set: "  # noqa: T201
+            f"final combination of one fold (flip TTA {prediction['flip_tta']}), whole test set: "  # noqa: T201
             f"{whole['first_call']:.2f} s on the first call, {whole['median']:.2f} s after"
         )
     atomic_write(args.out, lambda tmp: tmp.write_text(json.dumps(results, indent=2)))

@@ -2,9 +2,9 @@
 
     python -m facial_keypoints.export [--env demo]
 
-Reads ``full_model`` and ``validation_faces`` through the Kedro catalog, writes ``full_model.tflite``
-beside the ``.keras`` file, checks that its predictions match Keras' on every validation face, and
-measures its single-face latency (p50/p99) with the TFLite interpreter. Needs TensorFlow (the
+Reads fold 0's full model (``fold_0.full_model``) and the test faces through the Kedro catalog,
+writes ``full_model.tflite`` beside the ``.keras`` file, checks that its predictions match Keras' on
+every test face, and measures its single-face latency (p50/p99) with the TFLite interpreter. Needs TensorFlow (the
 default backend here).
 """
 
@@ -28,12 +28,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     bootstrap_project(Path.cwd())
     catalog = KedroSession.create(project_path=Path.cwd(), env=args.env).load_context().catalog
-    model = catalog.load("full_model")
-    path = catalog.get("full_model").filepath.with_suffix(".tflite")
+    model = catalog.load("fold_0.full_model")
+    path = catalog.get("fold_0.full_model").filepath.with_suffix(".tflite")
     export_tflite(model, path)
-    report = check_export(model, path, catalog.load("validation_faces")["images"])
+    report = check_export(model, path, catalog.load("test_faces")["images"])
     print(  # noqa: T201
-        f"{path}: {path.stat().st_size / 2**20:.1f} MiB; on {report['faces']} validation faces the "
+        f"{path}: {path.stat().st_size / 2**20:.1f} MiB; on {report['faces']} test faces the "
         f"largest difference from Keras is {report['max_abs_difference_px']:.2e} px; single face "
         f"p50 {report['single_face_p50_ms']:.2f} ms, p99 {report['single_face_p99_ms']:.2f} ms"
     )

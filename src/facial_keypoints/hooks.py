@@ -17,6 +17,7 @@ from kedro.pipeline import Pipeline
 
 from facial_keypoints import kaggle_api
 from facial_keypoints.params import check_parameters
+from facial_keypoints.pipeline_registry import use_folds
 from facial_keypoints.pipelines.reporting.nodes import format_metrics
 
 logger = logging.getLogger(__name__)
@@ -28,8 +29,9 @@ class ParameterCheckHook:
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
-        """Raise one clear error for the first parameter that is not allowed."""
+        """Raise one clear error for the first parameter that is not allowed; shape the pipelines."""
         params = check_parameters(context.config_loader["parameters"])
+        use_folds(params["cv"].folds)
         if params["kaggle"].submit:
             try:
                 kaggle_api.check_ready()
@@ -102,16 +104,16 @@ class RunSummaryHook:
         outputs = pipeline.all_outputs()
         if "metrics" in outputs:
             click.echo(
-                f"\nValidation metrics ({_path(catalog, 'metrics')}):\n"
+                f"\nOut-of-fold metrics ({_path(catalog, 'metrics')}):\n"
                 + format_metrics(catalog.load("metrics"))
             )
         if "submission" in outputs:
             path = _path(catalog, "submission")
-            rmse = catalog.load("combination")["val_rmse"]
+            rmse = catalog.load("combination")["oof_rmse"]
             rows = len(catalog.load("submission"))
             message = kaggle_api.submission_message(catalog.load("params:kaggle").message, rmse)
             click.echo(
-                f"\nValidation RMSE of the final combination: {rmse:.4f} px\n"
+                f"\nOut-of-fold RMSE of the final combination: {rmse:.4f} px\n"
                 f"Submission: {path} ({rows} rows)\n"
                 f"Upload it with:\n  kaggle competitions submit -c {kaggle_api.COMPETITION} "
                 f'-f {path} -m "{message}"'

@@ -80,9 +80,9 @@ def _api() -> Any:
     return api
 
 
-def submission_message(prefix: str, val_rmse: float) -> str:
-    """The description a submission gets on Kaggle: the configured prefix and its validation RMSE."""
-    return f"{prefix}, validation RMSE {val_rmse:.4f}"
+def submission_message(prefix: str, oof_rmse: float) -> str:
+    """The description a submission gets on Kaggle: the configured prefix and its out-of-fold RMSE."""
+    return f"{prefix}, out-of-fold RMSE {oof_rmse:.4f}"
 
 
 def submit(path: str | Path, message: str) -> None:

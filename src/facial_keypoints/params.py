@@ -42,11 +42,13 @@ class CleaningParams(Params):
     strategy: Literal["keep_all", "drop_incomplete"]
 
 
-class SplitParams(Params):
-    """``split``: the seeded train/validation split."""
+class CVParams(Params):
+    """``cv``: K-fold cross-validation (``folds`` > 1) or one seeded holdout (``folds`` = 1)."""
 
+    folds: int = Field(ge=1, le=20)
     seed: int = Field(ge=0)
     validation_fraction: float = Field(gt=0, lt=1)
+    duplicate_threshold: NonNegative
 
 
 class FlipOption(Params):
@@ -251,7 +253,7 @@ class SpecialistsParams(ModelTrainingParams):
 
 
 class CombinationParams(Params):
-    """``combination``: how the specialists and the full model are combined."""
+    """``combination``: how the predictions of the full model and the specialists are stacked."""
 
     flip_tta: bool | Literal["auto"]
     prediction_batch_size: int = Field(ge=1)
@@ -278,7 +280,7 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 #: Every top-level parameter block, by its key in conf/.
 PARAMETERS: dict[str, type[Params]] = {
     "cleaning": CleaningParams,
-    "split": SplitParams,
+    "cv": CVParams,
     "augment": AugmentParams,
     "training": TrainingParams,
     "full_model": FullModelParams,

@@ -126,8 +126,10 @@ def train_full_model(
     params: FullModelParams,
     options: dict[str, Any],
     training: TrainingParams,
+    checkpoint: str,
 ) -> tuple[keras.Model, dict[str, Any]]:
-    """Build the configured architecture and train it on all 30 coordinates with the masked loss."""
+    """Build the configured architecture and train it on all 30 coordinates with the masked loss;
+    checkpoints go to ``checkpoint`` under ``training.checkpoint_dir``."""
     keras.utils.set_random_seed(training.seed)
     columns = ALL_COLUMNS
     rows = training_rows(train, columns, params.train_rows)
@@ -149,7 +151,7 @@ def train_full_model(
         mirror,
         params,
         training,
-        Path(training.checkpoint_dir) / "full_model",
+        Path(training.checkpoint_dir) / checkpoint,
     )
     return model, summary(history, int(rows.sum()))
 
@@ -162,8 +164,10 @@ def train_specialist(
     mirror: float,
     params: ModelTrainingParams,
     training: TrainingParams,
+    checkpoint: str,
 ) -> tuple[keras.Model, dict[str, Any]]:
-    """Fine-tune a copy of the full model on one keypoint group, on every face labelled for it."""
+    """Fine-tune a copy of the full model on one keypoint group, on every face labelled for it;
+    checkpoints go to ``checkpoint`` under ``training.checkpoint_dir``."""
     keras.utils.set_random_seed(training.seed)
     columns = columns_of(SPECIALIST_GROUPS[group])
     rows = training_rows(train, columns, params.train_rows)
@@ -178,6 +182,6 @@ def train_specialist(
         mirror,
         params,
         training,
-        Path(training.checkpoint_dir) / group,
+        Path(training.checkpoint_dir) / checkpoint,
     )
     return model, summary(history, int(rows.sum()))

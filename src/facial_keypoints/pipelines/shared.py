@@ -1,7 +1,9 @@
-"""Catalog names that several pipelines read: the trained models, by the keyword their nodes take.
+"""Catalog names that several pipelines read: the trained models of each fold, by the keyword their
+nodes take, and the fold namespaces.
 
-The modelling pipeline writes ``full_model`` and one ``<group>_specialist`` per specialist group;
-reporting and submission read all of them. Pipelines never import each other, only this module.
+The modelling pipeline trains, in each fold's namespace (``fold_0``, ``fold_1``, ...), a
+``full_model`` and one ``<group>_specialist`` per specialist group; predict reads them by the same
+names in its own nodes of that namespace. Pipelines never import each other, only this module.
 """
 
 from __future__ import annotations
@@ -9,23 +11,33 @@ from __future__ import annotations
 from facial_keypoints.keypoints import SPECIALIST_GROUPS
 
 
+def fold_namespace(fold: int) -> str:
+    """The namespace of one fold's nodes and datasets."""
+    return f"fold_{fold}"
+
+
+def per_fold(name: str, folds: int) -> dict[str, str]:
+    """Node inputs ``{fold namespace: dataset}``: the dataset ``name`` of every fold."""
+    return {fold_namespace(k): f"{fold_namespace(k)}.{name}" for k in range(folds)}
+
+
 def specialist_dataset(group: str) -> str:
-    """The catalog name of a specialist's model."""
+    """The catalog name of a specialist's model (inside a fold's namespace)."""
     return f"{group}_specialist"
 
 
 def specialist_summary_dataset(group: str) -> str:
-    """The catalog name of what a specialist's training measured."""
+    """The catalog name of what a specialist's training measured (inside a fold's namespace)."""
     return f"{group}_specialist_training"
 
 
-#: Node inputs ``{keyword: dataset}`` of every trained model: ``full_model`` and one per group.
+#: Node inputs ``{keyword: dataset}`` of every model of a fold: ``full_model`` and one per group.
 MODEL_INPUTS: dict[str, str] = {
     "full_model": "full_model",
     **{group: specialist_dataset(group) for group in SPECIALIST_GROUPS},
 }
 
-#: Node inputs ``{keyword: dataset}`` of every training summary.
+#: Node inputs ``{keyword: dataset}`` of every training summary of a fold.
 SUMMARY_INPUTS: dict[str, str] = {
     "full_model": "full_model_training_summary",
     **{group: specialist_summary_dataset(group) for group in SPECIALIST_GROUPS},

@@ -1,4 +1,4 @@
-"""Nodes of the data_engineering pipeline: parse, validate, clean, split and augment the faces.
+"""Nodes of the data_engineering pipeline: parse, validate, clean, assign folds and augment the faces.
 
 Faces travel between nodes as dicts of arrays (:mod:`facial_keypoints.faces`).
 """
@@ -12,6 +12,7 @@ import lazy_loader
 import numpy as np
 
 from facial_keypoints.data.augment import AUGMENTATIONS
+from facial_keypoints.data.folds import assign_folds, near_duplicate_groups
 from facial_keypoints.data.mirror import estimate_mirror
 from facial_keypoints.data.parsing import (
     check_lookup,
@@ -25,7 +26,7 @@ from facial_keypoints.data.parsing import (
 from facial_keypoints.errors import InputDataError
 from facial_keypoints.faces import Faces, concatenate, subset
 from facial_keypoints.keypoints import COLUMNS, IMAGE_COLUMN, IMAGE_ID_COLUMN
-from facial_keypoints.params import AugmentParams, CleaningParams, SplitParams
+from facial_keypoints.params import AugmentParams, CleaningParams, CVParams
 
 # pandas is imported on first use, not when Kedro loads the pipelines: `kedro` commands start fast.
 pd = lazy_loader.load("pandas")
@@ -94,35 +95,31 @@ def clean_training(training_faces: Faces, cleaning: CleaningParams) -> Faces:
     return subset(training_faces, complete)
 
 
-def split_train_validation(faces: Faces, split: SplitParams) -> tuple[Faces, Faces]:
-    """Deterministic split from a seed, stratified so both parts keep the share of complete faces."""
-    rng = np.random.default_rng(split.seed)
-    complete = faces["mask"].all(axis=1)
-    validation = []
-    for stratum in (np.flatnonzero(complete), np.flatnonzero(~complete)):
-        shuffled = rng.permutation(stratum)
-        validation.append(shuffled[: int(round(split.validation_fraction * len(stratum)))])
-    is_validation = np.zeros(len(complete), dtype=bool)
-    is_validation[np.concatenate(validation)] = True
-    n_validation = int(is_validation.sum())
-    n_train = len(complete) - n_validation
-    if not n_train or not n_validation:
-        raise InputDataError(
-            f"Splitting {len(complete)} training face(s) with split.validation_fraction "
-            f"{split.validation_fraction} leaves no {'validation' if n_train else 'training'} "
-            "faces. Use a training.csv with more faces, or another split.validation_fraction."
-        )
+def make_folds(faces: Faces, cv: CVParams) -> pd.DataFrame:
+    """Each face's fold (``row``: 1-based row of training.csv), near-duplicates in one fold."""
+    groups = near_duplicate_groups(faces["images"], cv.duplicate_threshold)
+    complete = faces["mask"].all(axis=1).astype(np.int64)
+    fold = assign_folds(complete, groups, cv.folds, cv.seed, cv.validation_fraction)
+    sizes = np.bincount(groups)
     logger.info(
-        "Split: %d training faces, %d validation faces (seed %d)", n_train, n_validation, split.seed
+        "%d near-duplicate group(s) of 2 or more faces (%d faces) at cv.duplicate_threshold %g",
+        int((sizes > 1).sum()),
+        int(sizes[sizes > 1].sum()),
+        cv.duplicate_threshold,
     )
-    return subset(faces, ~is_validation), subset(faces, is_validation)
+    logger.info(
+        "Folds (seed %d): %s validation faces",
+        cv.seed,
+        " / ".join(str(int((fold == k).sum())) for k in range(cv.folds)),
+    )
+    return pd.DataFrame({"row": faces["ids"], "fold": fold, "group": groups})
 
 
-def choose_flip_convention(train: Faces, augment: AugmentParams) -> dict[str, Any]:
+def choose_flip_convention(faces: Faces, augment: AugmentParams) -> dict[str, Any]:
     """The flip convention x -> mirror - x: the configured number, or estimated from the faces if ``auto``."""
     if augment.mirror != "auto":
         return {"mirror": float(augment.mirror), "method": "parameter"}
-    value, per_pair = estimate_mirror(train["images"], train["keypoints"], augment.estimate_faces)
+    value, per_pair = estimate_mirror(faces["images"], faces["keypoints"], augment.estimate_faces)
     logger.info(
         "Flip convention estimated from the training faces: x -> %.2f - x (per pair %s)",
         value,
@@ -138,7 +135,7 @@ def choose_flip_convention(train: Faces, augment: AugmentParams) -> dict[str, An
 def augment_training(
     train: Faces, flip_convention: dict[str, Any], augment: AugmentParams
 ) -> Faces:
-    """Append one augmented copy of the training faces per enabled augmentation."""
+    """Append one augmented copy of the faces per enabled augmentation (offline, for your own models)."""
     rng = np.random.default_rng(augment.seed)
     parts = [train]
     for name, options in augment.offline.model_dump().items():

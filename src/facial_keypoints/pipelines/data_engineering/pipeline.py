@@ -6,15 +6,15 @@ from .nodes import (
     augment_training,
     choose_flip_convention,
     clean_training,
+    make_folds,
     parse_test,
     parse_training,
-    split_train_validation,
     validate_lookup,
 )
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Raw Kaggle files -> validated arrays -> clean -> train/validation split -> augmented train."""
+    """Raw Kaggle files -> validated arrays -> clean -> folds (and flip convention, offline augmentation)."""
     return Pipeline(
         [
             Node(parse_test, "test_raw", "test_faces", name="parse_test"),
@@ -31,21 +31,16 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "training_clean",
                 name="clean_training",
             ),
-            Node(
-                split_train_validation,
-                ["training_clean", "params:split"],
-                ["train_faces", "validation_faces"],
-                name="split_train_validation",
-            ),
+            Node(make_folds, ["training_clean", "params:cv"], "folds", name="make_folds"),
             Node(
                 choose_flip_convention,
-                ["train_faces", "params:augment"],
+                ["training_clean", "params:augment"],
                 "flip_convention",
                 name="choose_flip_convention",
             ),
             Node(
                 augment_training,
-                ["train_faces", "flip_convention", "params:augment"],
+                ["training_clean", "flip_convention", "params:augment"],
                 "train_faces_augmented",
                 name="augment_training",
             ),

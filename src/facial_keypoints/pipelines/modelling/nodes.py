@@ -1,4 +1,5 @@
-"""Nodes of the modelling pipeline: the full-data CNN, per-feature specialists, and their combination.
+"""Nodes of the modelling pipeline: per fold, the full-data CNN, the per-feature specialists and
+their out-of-fold predictions; then the combination, fitted on every fold's out-of-fold predictions.
 
 Each node calls the Keras library (:mod:`facial_keypoints.nn`), which is imported when a node runs,
 not when Kedro builds the pipeline, so that commands running no model start fast.
@@ -9,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from facial_keypoints import nn
-from facial_keypoints.faces import Faces
+import lazy_loader
+import numpy as np
+
+from facial_keypoints import ensemble, nn
+from facial_keypoints.faces import Faces, subset
 from facial_keypoints.keypoints import SPECIALIST_GROUPS, columns_of
 from facial_keypoints.nn import KerasModel
 from facial_keypoints.params import (
@@ -21,28 +25,54 @@ from facial_keypoints.params import (
     TrainingParams,
 )
 
-
-def train_full_model(
-    train: Faces,
-    validation: Faces,
-    flip_convention: dict[str, Any],
-    full_model: FullModelParams,
-    architectures: ArchitecturesParams,
-    training: TrainingParams,
-) -> tuple[KerasModel, dict[str, Any]]:
-    """Train the full-data CNN on all 30 coordinates with the masked loss."""
-    return nn.training.train_full_model(
-        train,
-        validation,
-        flip_convention["mirror"],
-        full_model,
-        architectures.options(full_model.architecture),
-        training,
-    )
+# pandas is imported on first use, not when Kedro loads the pipelines: `kedro` commands start fast.
+pd = lazy_loader.load("pandas")
 
 
-def specialist_trainer(group: str) -> Callable[..., tuple[KerasModel, dict[str, Any]]]:
-    """The node function of ``group``'s specialist (Kedro calls a node with its datasets only)."""
+def _named(function: Callable[..., Any], name: str) -> Callable[..., Any]:
+    function.__name__ = function.__qualname__ = name
+    return function
+
+
+def fold_splitter(fold: int) -> Callable[[Faces, pd.DataFrame], tuple[Faces, Faces]]:
+    """The node function that splits off fold ``fold``'s training and validation faces."""
+
+    def split_fold(faces: Faces, folds: pd.DataFrame) -> tuple[Faces, Faces]:
+        """The faces outside the fold train; the fold's own faces validate (out of fold)."""
+        fold_of = dict(zip(folds["row"], folds["fold"], strict=True))
+        in_fold = np.array([fold_of[int(row)] == fold for row in faces["ids"]])
+        return subset(faces, ~in_fold), subset(faces, in_fold)
+
+    return _named(split_fold, f"split_fold_{fold}")
+
+
+def full_model_trainer(fold: int) -> Callable[..., tuple[KerasModel, dict[str, Any]]]:
+    """The node function that trains fold ``fold``'s full model (checkpoints apart per fold)."""
+
+    def train_full_model(
+        train: Faces,
+        validation: Faces,
+        flip_convention: dict[str, Any],
+        full_model: FullModelParams,
+        architectures: ArchitecturesParams,
+        training: TrainingParams,
+    ) -> tuple[KerasModel, dict[str, Any]]:
+        """Train the full-data CNN on all 30 coordinates with the masked loss."""
+        return nn.training.train_full_model(
+            train,
+            validation,
+            flip_convention["mirror"],
+            full_model,
+            architectures.options(full_model.architecture),
+            training,
+            f"fold_{fold}/full_model",
+        )
+
+    return _named(train_full_model, f"train_full_model_{fold}")
+
+
+def specialist_trainer(fold: int, group: str) -> Callable[..., tuple[KerasModel, dict[str, Any]]]:
+    """The node function of ``group``'s specialist in fold ``fold``."""
 
     def train_specialist(
         full_model: KerasModel,
@@ -66,28 +96,69 @@ def specialist_trainer(group: str) -> Callable[..., tuple[KerasModel, dict[str, 
             flip_convention["mirror"],
             specialists.for_group(group),
             training,
+            f"fold_{fold}/{group}",
         )
         return model, {**summary, "enabled": True}
 
-    train_specialist.__name__ = train_specialist.__qualname__ = f"train_{group}_specialist"
-    return train_specialist
+    return _named(train_specialist, f"train_{group}_specialist_{fold}")
 
 
-def choose_combination(
-    validation: Faces,
-    flip_convention: dict[str, Any],
-    combination: CombinationParams,
-    specialists: SpecialistsParams,
-    full_model: KerasModel,
-    **models: KerasModel,
+def oof_predictor(fold: int) -> Callable[..., dict[str, np.ndarray]]:
+    """The node function that predicts fold ``fold``'s validation faces with the fold's models."""
+
+    def predict_out_of_fold(
+        train: Faces,
+        validation: Faces,
+        flip_convention: dict[str, Any],
+        combination: CombinationParams,
+        specialists: SpecialistsParams,
+        full_model: KerasModel,
+        **models: KerasModel,
+    ) -> dict[str, np.ndarray]:
+        """Every view of the fold's models and model 0 (the training mean) on its validation faces."""
+        views = nn.inference.predict_views(
+            full_model,
+            {group: models[group] for group in specialists.enabled},
+            validation["images"],
+            flip_convention["mirror"],
+            combination.flip_tta is not False,
+            combination.prediction_batch_size,
+        )
+        count = len(validation["ids"])
+        mean = np.nanmean(train["keypoints"], axis=0)
+        return {
+            "ids": validation["ids"],
+            "fold": np.full(count, fold),
+            "model_0": np.tile(mean, (count, 1)).astype(np.float32),
+            **views,
+        }
+
+    return _named(predict_out_of_fold, f"predict_out_of_fold_{fold}")
+
+
+def collect(**parts: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Several inputs as one dict, by keyword (a fold's training summaries, or every fold's)."""
+    return parts
+
+
+def gather_out_of_fold(**folds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every fold's out-of-fold predictions in one file, in training-row order."""
+    gathered = {
+        key: np.concatenate([part[key] for part in folds.values()]) for key in folds["fold_0"]
+    }
+    return subset(gathered, np.argsort(gathered["ids"], kind="stable"))
+
+
+def fit_combination(
+    oof_predictions: dict[str, np.ndarray], faces: Faces, combination: CombinationParams
 ) -> dict[str, Any]:
-    """Per keypoint column, pick full model, specialist or average by validation RMSE; same for flip TTA."""
-    enabled = {group: models[group] for group in specialists.enabled}
-    return nn.inference.choose_combination(
-        validation,
-        full_model,
-        enabled,
-        flip_convention["mirror"],
-        combination.flip_tta,
-        combination.prediction_batch_size,
+    """Per coordinate, the weights of the models' views that fit the out-of-fold faces best."""
+    row = {int(face_id): i for i, face_id in enumerate(faces["ids"])}
+    truth = faces["keypoints"][[row[int(face_id)] for face_id in oof_predictions["ids"]]]
+    views = ensemble.views_of(oof_predictions)
+    fitted = ensemble.fit_combination(views, truth, combination.flip_tta)
+    groups = sorted(
+        {name.removeprefix("specialist_").removesuffix(ensemble.MIRRORED) for name in views}
+        - {ensemble.FULL_MODEL}
     )
+    return {**fitted, "specialists": groups, "folds": int(oof_predictions["fold"].max()) + 1}

@@ -1,26 +1,44 @@
-"""Wiring of the modelling pipeline: full model, one namespaced specialist block per group, combination."""
+"""Wiring of the modelling pipeline: one namespace per fold (full model, a namespace per specialist,
+out-of-fold predictions), then the combination fitted on all folds' out-of-fold predictions."""
 
 from kedro.pipeline import Node, Pipeline
 
 from facial_keypoints.keypoints import SPECIALIST_GROUPS
 from facial_keypoints.pipelines.shared import (
     MODEL_INPUTS,
+    SUMMARY_INPUTS,
+    fold_namespace,
+    per_fold,
     specialist_dataset,
     specialist_summary_dataset,
 )
 
-from .nodes import choose_combination, specialist_trainer, train_full_model
+from .nodes import (
+    collect,
+    fit_combination,
+    fold_splitter,
+    full_model_trainer,
+    gather_out_of_fold,
+    oof_predictor,
+    specialist_trainer,
+)
 
-_SHARED_INPUTS = {"full_model", "train_faces", "validation_faces", "flip_convention"}
-_SHARED_PARAMETERS = {"params:specialists", "params:training"}
+_FOLD_INPUTS = {"training_clean", "folds", "flip_convention"}
+_PARAMETERS = {
+    "params:full_model",
+    "params:architectures",
+    "params:specialists",
+    "params:training",
+    "params:combination",
+}
 
 
-def specialist(group: str) -> Pipeline:
-    """One specialist as the namespace ``group``: fine-tune the full model on the group."""
+def specialist(fold: int, group: str) -> Pipeline:
+    """One specialist as the namespace ``group`` (inside its fold's): fine-tune the full model."""
     template = Pipeline(
         [
             Node(
-                specialist_trainer(group),
+                specialist_trainer(fold, group),
                 [
                     "full_model",
                     "train_faces",
@@ -37,22 +55,28 @@ def specialist(group: str) -> Pipeline:
     return Pipeline(
         template,
         namespace=group,
-        inputs=_SHARED_INPUTS,
+        inputs={"full_model", "train_faces", "validation_faces", "flip_convention"},
         outputs={
             "model": specialist_dataset(group),
             "training_summary": specialist_summary_dataset(group),
         },
-        parameters=_SHARED_PARAMETERS,
-        tags=["training", "specialist"],
+        parameters={"params:specialists", "params:training"},
+        tags="specialist",
     )
 
 
-def create_pipeline(**kwargs) -> Pipeline:
-    """The full-data CNN, six specialists (one namespace each), and the per-keypoint combination."""
-    full = Pipeline(
+def fold(k: int) -> Pipeline:
+    """Fold ``k`` as the namespace ``fold_<k>``: its split, models and out-of-fold predictions."""
+    template = Pipeline(
         [
             Node(
-                train_full_model,
+                fold_splitter(k),
+                ["training_clean", "folds"],
+                ["train_faces", "validation_faces"],
+                name="split_fold",
+            ),
+            Node(
+                full_model_trainer(k),
                 [
                     "train_faces",
                     "validation_faces",
@@ -63,25 +87,56 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 ["full_model", "full_model_training_summary"],
                 name="train_full_model",
-            )
-        ],
-        tags="training",
-    )
-    combine = Pipeline(
-        [
+            ),
+            *(specialist(k, group) for group in SPECIALIST_GROUPS),
             Node(
-                choose_combination,
+                oof_predictor(k),
                 {
+                    "train": "train_faces",
                     "validation": "validation_faces",
                     "flip_convention": "flip_convention",
                     "combination": "params:combination",
                     "specialists": "params:specialists",
                     **MODEL_INPUTS,
                 },
+                "validation_predictions",
+                name="predict_out_of_fold",
+            ),
+            Node(collect, SUMMARY_INPUTS, "training_summaries", name="collect_summaries"),
+        ]
+    )
+    return Pipeline(
+        template,
+        namespace=fold_namespace(k),
+        inputs=_FOLD_INPUTS,
+        parameters=_PARAMETERS,
+        tags="training",
+    )
+
+
+def create_pipeline(*, folds: int, **kwargs) -> Pipeline:
+    """``folds`` fold namespaces, then the combination fitted on their out-of-fold predictions."""
+    combine = Pipeline(
+        [
+            Node(
+                gather_out_of_fold,
+                per_fold("validation_predictions", folds),
+                "oof_predictions",
+                name="gather_out_of_fold",
+            ),
+            Node(
+                collect,
+                per_fold("training_summaries", folds),
+                "training_summaries",
+                name="gather_training_summaries",
+            ),
+            Node(
+                fit_combination,
+                ["oof_predictions", "training_clean", "params:combination"],
                 "combination",
-                name="choose_combination",
-            )
+                name="fit_combination",
+            ),
         ],
         tags="training",
     )
-    return full + sum((specialist(group) for group in SPECIALIST_GROUPS), Pipeline([])) + combine
+    return sum((fold(k) for k in range(folds)), Pipeline([])) + combine

@@ -1,4 +1,5 @@
-"""Nodes of the predict pipeline: predict the test faces, write Kaggle's CSV, upload it if asked."""
+"""Nodes of the predict pipeline: predict the test faces with every fold's models, average the folds,
+write Kaggle's CSV, upload it if asked."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import lazy_loader
 import numpy as np
 
-from facial_keypoints import kaggle_api, nn
+from facial_keypoints import ensemble, kaggle_api, nn
 from facial_keypoints.errors import InputDataError, first_line
 from facial_keypoints.faces import Faces
 from facial_keypoints.keypoints import COLUMNS, IMAGE_SIZE
@@ -23,27 +24,40 @@ pd = lazy_loader.load("pandas")
 logger = logging.getLogger(__name__)
 
 
-def predict_test(
+def predict_fold(
     test: Faces,
     combination: dict[str, Any],
     flip_convention: dict[str, Any],
     combination_params: CombinationParams,
     full_model: KerasModel,
     **specialists: KerasModel,
-) -> pd.DataFrame:
-    """Predict every test face with the chosen combination: one row per ImageId, 30 columns."""
-    predictions = nn.inference.predict_combination(
+) -> np.ndarray:
+    """One fold's models' predictions of every test face (N, 30), combined as ``combination.json`` says."""
+    needed = ensemble.views_needed(combination)
+    used = {
+        group: specialists[group]
+        for group in combination["specialists"]
+        if {ensemble.specialist_view(group), ensemble.specialist_view(group) + ensemble.MIRRORED}
+        & needed
+    }
+    views = nn.inference.predict_views(
         full_model,
-        specialists,
-        combination,
+        used,
         test["images"],
         flip_convention["mirror"],
+        any(name.endswith(ensemble.MIRRORED) for name in needed),
         combination_params.prediction_batch_size,
-    )["final_combination"]
-    frame = pd.DataFrame(predictions, columns=list(COLUMNS))
+    )
+    return ensemble.combine(views, combination)
+
+
+def average_folds(test: Faces, **folds: np.ndarray) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """The average of the folds' predictions, one row per ImageId; and every fold's, for the report."""
+    stacked = np.stack(list(folds.values()))
+    frame = pd.DataFrame(stacked.mean(axis=0), columns=list(COLUMNS))
     frame.insert(0, "ImageId", test["ids"])
-    logger.info("Predicted %d test faces (flip TTA %s)", len(frame), combination["flip_tta"])
-    return frame
+    logger.info("Predicted %d test faces: the average of %d fold(s)", len(frame), len(stacked))
+    return frame, {"ids": test["ids"], "folds": stacked}
 
 
 def make_submission(test_predictions: pd.DataFrame, id_lookup: pd.DataFrame) -> pd.DataFrame:
@@ -94,7 +108,7 @@ def upload_submission(
     """Upload the submission to Kaggle if ``kaggle.submit`` is on; a failed upload fails the run."""
     if not kaggle.submit:
         return
-    message = kaggle_api.submission_message(kaggle.message, combination["val_rmse"])
+    message = kaggle_api.submission_message(kaggle.message, combination["oof_rmse"])
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "submission.csv"
         submission.to_csv(path, index=False)

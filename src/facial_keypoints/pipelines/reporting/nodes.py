@@ -1,15 +1,30 @@
-"""Nodes of the reporting pipeline: Kaggle's metric on the validation split, and pictures.
+"""Nodes of the reporting pipeline: Kaggle's metric on the out-of-fold predictions, and pictures.
 
-``metrics.json`` schema (RMSE in pixels over the present values of the validation faces):
+Every training face in a fold's validation set is predicted by the models of that fold, which never
+trained on it: out of fold (OOF). With ``cv.folds`` = 1 that is the one holdout.
 
-- ``val_rmse``: the final combination (what the submission uses).
+``metrics.json`` schema (RMSE in pixels over the present values of the out-of-fold faces):
+
+- ``oof_rmse``: the final combination (what each fold's part of the submission uses).
+- ``folds``: how many folds; ``faces``: how many out-of-fold faces.
 - ``per_keypoint``: {column: RMSE of the final combination} for all 30 columns.
-- ``per_model``: {model: {val_rmse, training_samples, epochs, seconds_per_epoch, seconds}} for
-  ``model_0`` (each column's training mean), ``full_model``, each specialist (on its own columns)
-  and ``final_combination``.
+- ``per_model``: {model: {oof_rmse, training_samples, epochs, seconds_per_epoch, seconds}} for
+  ``model_0`` (each column's training mean), ``full_model``, ``full_model_flip_tta``, each enabled
+  specialist (on its own columns) and ``final_combination``; faces, epochs and seconds per epoch are
+  means over the folds, seconds their sum.
 - ``per_specialist``: {group: {specialist, full_model, final_combination}}: RMSE on the group's columns.
+- ``per_fold``: {fold: {faces, final_combination, full_model, model_0}}; ``fold_rmse_mean`` and
+  ``fold_rmse_std`` of the final combination over the folds.
+- ``ensemble`` (2 folds or more, else null): the submission averages the folds' predictions;
+  ``ambiguity`` is the folds' mean squared spread around their average on the test faces, and
+  ``estimated_rmse`` = sqrt(OOF MSE - ambiguity) the average's RMSE that this implies (the ambiguity
+  decomposition, see :func:`facial_keypoints.ensemble.ambiguity`); ``estimated_gain`` its
+  difference from ``oof_rmse`` (a single fold's models).
+- ``combination``: {flip_tta, main_model: {model: columns where it weighs most (its plain and
+  mirrored views together)}, mean_weight: {model: weight averaged over the 30 columns},
+  mirrored_share: the share of all weight on mirrored faces}; the weights are in combination.json.
 - ``best_keypoints`` / ``worst_keypoints``: the 4 columns with the lowest / highest RMSE.
-- ``best_faces`` / ``worst_faces``: the 4 validation faces (training row ids) with the lowest /
+- ``best_faces`` / ``worst_faces``: the 4 out-of-fold faces (training row ids) with the lowest /
   highest RMSE of the final combination.
 """
 
@@ -20,11 +35,9 @@ from typing import Any
 import lazy_loader
 import numpy as np
 
-from facial_keypoints import nn
-from facial_keypoints.faces import Faces, rmse
+from facial_keypoints import ensemble
+from facial_keypoints.faces import Faces, rmse, subset
 from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
-from facial_keypoints.nn import KerasModel
-from facial_keypoints.params import CombinationParams
 
 # pandas is imported on first use, not when Kedro loads the pipelines: `kedro` commands start fast.
 pd = lazy_loader.load("pandas")
@@ -44,136 +57,247 @@ def _figure(**kwargs: Any) -> Figure:
     return MatplotlibFigure(**kwargs)
 
 
-def predict_validation(
-    validation: Faces,
-    combination: dict[str, Any],
-    flip_convention: dict[str, Any],
-    combination_params: CombinationParams,
-    full_model: KerasModel,
-    **specialists: KerasModel,
-) -> dict[str, np.ndarray]:
-    """Validation predictions of the full model, each specialist (its columns) and the final combination."""
-    return nn.inference.predict_combination(
-        full_model,
-        specialists,
-        combination,
-        validation["images"],
-        flip_convention["mirror"],
-        combination_params.prediction_batch_size,
-    )
-
-
 def _face_rmse(predicted: np.ndarray, truth: np.ndarray) -> np.ndarray:
     squared = np.where(np.isnan(truth), np.nan, (predicted - truth) ** 2)
     return np.sqrt(np.nanmean(squared, axis=1))
 
 
-def _enabled(summaries: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The training summaries of the specialists that were trained (enabled in the parameters)."""
-    return {name: summary for name, summary in summaries.items() if summary["enabled"]}
+def _truth(faces: Faces, ids: np.ndarray) -> Faces:
+    """The training faces with the given row ids, in that order."""
+    row = {int(face_id): i for i, face_id in enumerate(faces["ids"])}
+    return subset(faces, np.array([row[int(face_id)] for face_id in ids]))
 
 
-def _training(summary: dict[str, Any] | None) -> dict[str, Any]:
-    keys = ("training_samples", "epochs", "seconds_per_epoch", "seconds")
-    return {key: (summary or {}).get(key) for key in keys}
+def _enabled(summaries: dict[str, dict[str, Any]]) -> list[str]:
+    """The models of a fold that were trained (specialists not enabled are not)."""
+    return [name for name, summary in summaries.items() if summary.get("enabled", True)]
+
+
+def _training(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """A model's training over the folds: mean faces, epochs and seconds per epoch; total seconds."""
+    if not summaries:
+        return dict.fromkeys(("training_samples", "epochs", "seconds_per_epoch", "seconds"))
+    mean = {
+        key: float(np.mean([summary[key] for summary in summaries]))
+        for key in ("training_samples", "epochs", "seconds_per_epoch")
+    }
+    return {**mean, "seconds": float(sum(summary["seconds"] for summary in summaries))}
+
+
+def _combination_summary(combination: dict[str, Any]) -> dict[str, Any]:
+    """How much each model weighs in the combination, and how much the mirrored faces do."""
+    weights = list(combination["weights"].values())
+    models = sorted({name.removesuffix(ensemble.MIRRORED) for column in weights for name in column})
+
+    def model_weight(column: dict[str, float], model: str) -> float:
+        return column.get(model, 0.0) + column.get(model + ensemble.MIRRORED, 0.0)
+
+    main = [max(models, key=lambda model: model_weight(column, model)) for column in weights]
+    mirrored = sum(
+        w for column in weights for name, w in column.items() if name.endswith(ensemble.MIRRORED)
+    )
+    return {
+        "flip_tta": combination["flip_tta"],
+        "main_model": {model: main.count(model) for model in models if model in main},
+        "mean_weight": {
+            model: round(float(np.mean([model_weight(column, model) for column in weights])), 4)
+            for model in models
+        },
+        "mirrored_share": round(mirrored / sum(sum(column.values()) for column in weights), 4),
+    }
 
 
 def compute_metrics(
-    train: Faces,
-    validation: Faces,
-    predictions: dict[str, np.ndarray],
-    full_model: dict[str, Any],
-    **specialists: dict[str, Any],
+    faces: Faces,
+    oof_predictions: dict[str, np.ndarray],
+    combination: dict[str, Any],
+    training_summaries: dict[str, dict[str, dict[str, Any]]],
+    test_fold_predictions: dict[str, np.ndarray],
 ) -> dict[str, Any]:
-    """Kaggle's metric overall, per keypoint, per model and per specialist; best and worst faces."""
-    truth = validation["keypoints"]
-    final = predictions["final_combination"]
-    model_0 = np.tile(np.nanmean(train["keypoints"], axis=0), (len(truth), 1))
-    per_keypoint = {name: rmse(final[:, c], truth[:, c]) for c, name in enumerate(COLUMNS)}
+    """Kaggle's metric out of fold: overall, per keypoint, model, specialist and fold; the ensemble."""
+    truth = _truth(faces, oof_predictions["ids"])["keypoints"]
+    views = ensemble.views_of(oof_predictions)
+    final = ensemble.combine(views, combination)
+    full = views[ensemble.FULL_MODEL]
+    summaries = list(training_summaries.values())
     per_model = {
         "model_0": {
-            "val_rmse": rmse(model_0, truth),
-            **_training(None),
-            "training_samples": int((~np.isnan(train["keypoints"])).any(axis=1).sum()),
+            "oof_rmse": rmse(oof_predictions["model_0"], truth),
+            **_training([]),
         },
-        "full_model": {"val_rmse": rmse(predictions["full_model"], truth), **_training(full_model)},
+        "full_model": {
+            "oof_rmse": rmse(full, truth),
+            **_training([fold["full_model"] for fold in summaries]),
+        },
     }
+    if ensemble.FULL_MODEL + ensemble.MIRRORED in views:
+        tta = ensemble.prepare_views(views, True)[ensemble.FULL_MODEL]
+        per_model["full_model_flip_tta"] = {"oof_rmse": rmse(tta, truth), **_training([])}
     per_specialist = {}
-    for name, summary in _enabled(specialists).items():
-        columns = columns_of(SPECIALIST_GROUPS[name])
-        specialist_rmse = rmse(predictions[f"specialist_{name}"], truth[:, columns])
-        per_model[f"specialist_{name}"] = {"val_rmse": specialist_rmse, **_training(summary)}
-        per_specialist[name] = {
-            "specialist": specialist_rmse,
-            "full_model": rmse(predictions["full_model"][:, columns], truth[:, columns]),
+    for group in _enabled(summaries[0]):
+        if group == "full_model":
+            continue
+        columns = columns_of(SPECIALIST_GROUPS[group])
+        specialist = rmse(views[ensemble.specialist_view(group)][:, columns], truth[:, columns])
+        per_model[f"specialist_{group}"] = {
+            "oof_rmse": specialist,
+            **_training([fold[group] for fold in summaries]),
+        }
+        per_specialist[group] = {
+            "specialist": specialist,
+            "full_model": rmse(full[:, columns], truth[:, columns]),
             "final_combination": rmse(final[:, columns], truth[:, columns]),
         }
-    per_model["final_combination"] = {"val_rmse": rmse(final, truth), **_training(None)}
+    oof_rmse = rmse(final, truth)
+    per_model["final_combination"] = {"oof_rmse": oof_rmse, **_training([])}
+    per_fold = {}
+    for k in np.unique(oof_predictions["fold"]):
+        rows = oof_predictions["fold"] == k
+        per_fold[f"fold_{k}"] = {
+            "faces": int(rows.sum()),
+            "final_combination": rmse(final[rows], truth[rows]),
+            "full_model": rmse(full[rows], truth[rows]),
+            "model_0": rmse(oof_predictions["model_0"][rows], truth[rows]),
+        }
+    fold_rmse = [fold["final_combination"] for fold in per_fold.values()]
+    per_keypoint = {name: rmse(final[:, c], truth[:, c]) for c, name in enumerate(COLUMNS)}
     ranked = sorted(per_keypoint, key=per_keypoint.get)
-    faces = _face_rmse(final, truth)
-    order = np.argsort(faces)
+    face_rmse = _face_rmse(final, truth)
+    order = np.argsort(face_rmse)
     return {
-        "val_rmse": rmse(final, truth),
+        "oof_rmse": oof_rmse,
+        "folds": len(per_fold),
+        "faces": len(truth),
         "per_keypoint": per_keypoint,
         "per_model": per_model,
         "per_specialist": per_specialist,
+        "per_fold": per_fold,
+        "fold_rmse_mean": float(np.mean(fold_rmse)),
+        "fold_rmse_std": float(np.std(fold_rmse)),
+        "ensemble": _ensemble(oof_rmse, test_fold_predictions["folds"]),
+        "combination": _combination_summary(combination),
         "best_keypoints": ranked[:_SHOWN],
         "worst_keypoints": ranked[::-1][:_SHOWN],
         "best_faces": [
-            {"id": int(validation["ids"][i]), "rmse": float(faces[i])} for i in order[:_SHOWN]
+            {"id": int(oof_predictions["ids"][i]), "rmse": float(face_rmse[i])}
+            for i in order[:_SHOWN]
         ],
         "worst_faces": [
-            {"id": int(validation["ids"][i]), "rmse": float(faces[i])} for i in order[::-1][:_SHOWN]
+            {"id": int(oof_predictions["ids"][i]), "rmse": float(face_rmse[i])}
+            for i in order[::-1][:_SHOWN]
         ],
+    }
+
+
+def _ensemble(oof_rmse: float, fold_predictions: np.ndarray) -> dict[str, Any] | None:
+    """What averaging the folds' test predictions is estimated to gain (None for one fold)."""
+    if len(fold_predictions) == 1:
+        return None
+    spread = ensemble.ambiguity(fold_predictions)
+    estimated = float(np.sqrt(max(oof_rmse**2 - spread, 0.0)))
+    return {
+        "folds": len(fold_predictions),
+        "ambiguity": spread,
+        "estimated_rmse": estimated,
+        "estimated_gain": oof_rmse - estimated,
     }
 
 
 def format_metrics(metrics: dict[str, Any]) -> str:
     """The readable table printed at the end of a run."""
-    lines = [f"{'model':<36}{'val RMSE':>10}{'faces':>8}{'epochs':>8}{'s/epoch':>9}{'seconds':>9}"]
+    lines = [f"{'model':<36}{'OOF RMSE':>10}{'faces':>8}{'epochs':>8}{'s/epoch':>9}{'seconds':>9}"]
     for name, row in metrics["per_model"].items():
         cells = [
             row.get(key) for key in ("training_samples", "epochs", "seconds_per_epoch", "seconds")
         ]
-        shown = [
-            "-" if value is None else f"{value:.0f}" if isinstance(value, float) else str(value)
-            for value in cells
-        ]
+        shown = ["-" if value is None else f"{value:.0f}" for value in cells]
         lines.append(
-            f"{name:<36}{row['val_rmse']:>10.4f}{shown[0]:>8}{shown[1]:>8}{shown[2]:>9}{shown[3]:>9}"
+            f"{name:<36}{row['oof_rmse']:>10.4f}{shown[0]:>8}{shown[1]:>8}{shown[2]:>9}{shown[3]:>9}"
         )
+    per_fold = " ".join(f"{fold['final_combination']:.4f}" for fold in metrics["per_fold"].values())
+    lines.append(
+        f"per fold: {per_fold}"
+        f" (mean {metrics['fold_rmse_mean']:.4f} ± {metrics['fold_rmse_std']:.4f})"
+    )
+    if metrics["ensemble"]:
+        lines.append(
+            f"average of the {metrics['ensemble']['folds']} folds (the submission), estimated: "
+            f"{metrics['ensemble']['estimated_rmse']:.4f} "
+            f"({metrics['ensemble']['estimated_gain']:.4f} better than one fold's models)"
+        )
+    chosen = metrics["combination"]
+    lines.append(
+        "combination, columns led by each model: "
+        + ", ".join(f"{model} {count}" for model, count in chosen["main_model"].items())
+        + f"; weight on mirrored faces {chosen['mirrored_share']:.0%}"
+    )
     lines.append(f"worst keypoints: {', '.join(metrics['worst_keypoints'])}")
     lines.append(f"best keypoints:  {', '.join(metrics['best_keypoints'])}")
     return "\n".join(lines)
 
 
-def plot_loss_curves(full_model: dict[str, Any], **specialists: dict[str, Any]) -> Figure:
-    """Training and validation RMSE per epoch of the full model and of each specialist trained."""
-    summaries = {"full_model": full_model, **_enabled(specialists)}
-    rows = int(np.ceil(len(summaries) / _SHOWN))
+def plot_loss_curves(training_summaries: dict[str, dict[str, dict[str, Any]]]) -> Figure:
+    """Training and validation RMSE per epoch of the full model and of each specialist trained,
+    one colour per fold."""
+    first = next(iter(training_summaries.values()))
+    names = _enabled(first)
+    rows = int(np.ceil(len(names) / _SHOWN))
     figure = _figure(figsize=(3.2 * _SHOWN, 2.8 * rows))
-    grid = figure.subplots(rows, _SHOWN, sharey=True)
-    axes = np.ravel(grid)
-    for ax in axes[len(summaries) :]:
+    axes = np.ravel(figure.subplots(rows, _SHOWN, sharey=True))
+    for ax in axes[len(names) :]:
         ax.axis("off")
-    for ax, (name, summary) in zip(axes, summaries.items(), strict=False):
-        history = summary["history"]
-        epochs = np.arange(1, len(history["loss"]) + 1)
-        ax.plot(epochs, history["rmse"], label="training (augmented)")
-        ax.plot(epochs, history["val_rmse"], label="validation")
+    for ax, name in zip(axes, names, strict=False):
+        for i, (fold, summaries) in enumerate(training_summaries.items()):
+            history = summaries[name]["history"]
+            epochs = np.arange(1, len(history["loss"]) + 1)
+            colour = f"C{i % 10}"
+            ax.plot(epochs, history["rmse"], color=colour, linestyle=":", linewidth=1)
+            ax.plot(epochs, history["val_rmse"], color=colour, label=fold)
         ax.set_title(name.replace("_", " "), fontsize=9)
         ax.set_xlabel("epoch")
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
     for ax in axes[::_SHOWN]:
         ax.set_ylabel("RMSE (px)")
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=7, title="validation (dotted: training)", title_fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def plot_fold_rmse(metrics: dict[str, Any]) -> Figure:
+    """Out-of-fold RMSE of each fold's final combination and full model, and of the fold average."""
+    folds = metrics["per_fold"]
+    figure = _figure(figsize=(max(4.0, 1.2 * len(folds) + 2), 3.6))
+    ax = figure.subplots()
+    x = np.arange(len(folds))
+    for key, colour, marker in (
+        ("full_model", "tab:gray", "s"),
+        ("final_combination", "tab:blue", "o"),
+    ):
+        values = [fold[key] for fold in folds.values()]
+        ax.plot(x, values, marker, color=colour, label=key.replace("_", " "))
+    ax.axhline(
+        metrics["oof_rmse"],
+        color="tab:blue",
+        linestyle="--",
+        label=f"all folds {metrics['oof_rmse']:.3f}",
+    )
+    if metrics["ensemble"]:
+        ax.axhline(
+            metrics["ensemble"]["estimated_rmse"],
+            color="tab:green",
+            linestyle=":",
+            label=f"fold average, estimated {metrics['ensemble']['estimated_rmse']:.3f}",
+        )
+    ax.set_xticks(x, list(folds))
+    ax.set_ylabel("out-of-fold RMSE (px)")
+    ax.legend(fontsize=7, loc="lower right")
     figure.tight_layout()
     return figure
 
 
 def plot_keypoint_rmse(metrics: dict[str, Any]) -> Figure:
-    """Validation RMSE of the final combination for each of the 30 coordinates."""
+    """Out-of-fold RMSE of the final combination for each of the 30 coordinates."""
     names, values = zip(
         *sorted(metrics["per_keypoint"].items(), key=lambda item: item[1]), strict=True
     )
@@ -181,12 +305,12 @@ def plot_keypoint_rmse(metrics: dict[str, Any]) -> Figure:
     ax = figure.subplots()
     ax.barh(names, values, color="tab:blue")
     ax.axvline(
-        metrics["val_rmse"],
+        metrics["oof_rmse"],
         color="tab:red",
         linestyle="--",
-        label=f"overall {metrics['val_rmse']:.3f} px",
+        label=f"overall {metrics['oof_rmse']:.3f} px",
     )
-    ax.set_xlabel("validation RMSE (px)")
+    ax.set_xlabel("out-of-fold RMSE (px)")
     ax.tick_params(axis="y", labelsize=7)
     ax.legend()
     figure.tight_layout()
@@ -218,23 +342,22 @@ def _face_grid(
     return figure
 
 
-def plot_validation_faces(
-    validation: Faces, predictions: dict[str, np.ndarray], metrics: dict[str, Any]
+def plot_oof_faces(
+    faces: Faces,
+    oof_predictions: dict[str, np.ndarray],
+    combination: dict[str, Any],
+    metrics: dict[str, Any],
 ) -> Figure:
-    """The best and worst validation faces with true (green) and predicted (red) keypoints."""
-    index = {int(face_id): i for i, face_id in enumerate(validation["ids"])}
+    """The best and worst out-of-fold faces with true (green) and predicted (red) keypoints."""
     chosen = [(face, "best") for face in metrics["best_faces"]] + [
         (face, "worst") for face in metrics["worst_faces"]
     ]
+    index = {int(face_id): i for i, face_id in enumerate(oof_predictions["ids"])}
     rows = [index[face["id"]] for face, _ in chosen]
+    shown = _truth(faces, oof_predictions["ids"][rows])
+    final = ensemble.combine(subset(ensemble.views_of(oof_predictions), rows), combination)
     titles = [f"{kind}: row {face['id']}, {face['rmse']:.2f} px" for face, kind in chosen]
-    return _face_grid(
-        validation["images"][rows],
-        list(validation["keypoints"][rows]),
-        predictions["final_combination"][rows],
-        titles,
-        columns=_SHOWN,
-    )
+    return _face_grid(shown["images"], list(shown["keypoints"]), final, titles, columns=_SHOWN)
 
 
 def plot_test_faces(test: Faces, test_predictions: pd.DataFrame) -> Figure:

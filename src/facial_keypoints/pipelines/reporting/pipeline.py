@@ -1,53 +1,43 @@
-"""Wiring of the reporting pipeline: validation metrics and plots."""
+"""Wiring of the reporting pipeline: out-of-fold metrics and plots."""
 
 from kedro.pipeline import Node, Pipeline
 
-from facial_keypoints.pipelines.shared import MODEL_INPUTS, SUMMARY_INPUTS
-
 from .nodes import (
     compute_metrics,
+    plot_fold_rmse,
     plot_keypoint_rmse,
     plot_loss_curves,
+    plot_oof_faces,
     plot_test_faces,
-    plot_validation_faces,
-    predict_validation,
 )
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Validation predictions -> metrics.json and the plots in data/08_reporting."""
+    """Out-of-fold predictions -> metrics.json and the plots in data/08_reporting."""
     return Pipeline(
         [
             Node(
-                predict_validation,
-                {
-                    "validation": "validation_faces",
-                    "combination": "combination",
-                    "flip_convention": "flip_convention",
-                    "combination_params": "params:combination",
-                    **MODEL_INPUTS,
-                },
-                "validation_predictions",
-                name="predict_validation",
-            ),
-            Node(
                 compute_metrics,
-                {
-                    "train": "train_faces",
-                    "validation": "validation_faces",
-                    "predictions": "validation_predictions",
-                    **SUMMARY_INPUTS,
-                },
+                [
+                    "training_clean",
+                    "oof_predictions",
+                    "combination",
+                    "training_summaries",
+                    "test_fold_predictions",
+                ],
                 "metrics",
                 name="compute_metrics",
             ),
-            Node(plot_loss_curves, SUMMARY_INPUTS, "loss_curves_plot", name="plot_loss_curves"),
-            Node(plot_keypoint_rmse, "metrics", "keypoint_rmse_plot", name="plot_keypoint_rmse"),
             Node(
-                plot_validation_faces,
-                ["validation_faces", "validation_predictions", "metrics"],
-                "validation_faces_plot",
-                name="plot_validation_faces",
+                plot_loss_curves, "training_summaries", "loss_curves_plot", name="plot_loss_curves"
+            ),
+            Node(plot_keypoint_rmse, "metrics", "keypoint_rmse_plot", name="plot_keypoint_rmse"),
+            Node(plot_fold_rmse, "metrics", "fold_rmse_plot", name="plot_fold_rmse"),
+            Node(
+                plot_oof_faces,
+                ["training_clean", "oof_predictions", "combination", "metrics"],
+                "oof_faces_plot",
+                name="plot_oof_faces",
             ),
             Node(
                 plot_test_faces,
