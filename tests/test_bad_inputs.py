@@ -78,12 +78,7 @@ def extra_comma(path: Path, line: int) -> None:
     path.write_text("\n".join(lines))
 
 
-TRAINING_OUTPUTS = {
-    "training_faces.npz",
-    "training_clean.npz",
-    "train_faces.npz",
-    "validation_faces.npz",
-}
+TRAINING_OUTPUTS = {"training_faces.npz", "training_clean.npz", "folds.csv"}
 TEST_OUTPUTS = {"test_faces.npz", "id_lookup.csv"}
 LOOKUP_OUTPUTS = {"id_lookup.csv"}
 
@@ -151,8 +146,8 @@ CASES = {
     ),
     "one-row training.csv": (
         lambda raw: keep_one_labelled_face(raw / "training.csv"),
-        "Splitting 1 training face(s) with split.validation_fraction 0.2 leaves no validation faces",
-        {"train_faces.npz", "validation_faces.npz"},
+        "cv.folds = 1 needs at least 2 distinct training faces, but the 1 training face(s) form 1",
+        {"folds.csv"},
     ),
     "keypoint column empty in every row": (
         lambda raw: edit_csv(raw / "training.csv", empty_column),
@@ -205,10 +200,10 @@ def test_bad_input_ends_in_one_clear_message(case, tmp_path, monkeypatch):
         ("specialists.epochs=-1", "Error: Parameter specialists.epochs = -1 is not allowed"),
         ("full_model.epochs=-1", "Error: Parameter full_model.epochs = -1 is not allowed"),
         (
-            "split.validation_fraction=1.5",
-            "Error: Parameter split.validation_fraction = 1.5 is not",
+            "cv.validation_fraction=1.5",
+            "Error: Parameter cv.validation_fraction = 1.5 is not",
         ),
-        ("split.validation_fraction=0", "Error: Parameter split.validation_fraction = 0 is not"),
+        ("cv.folds=0", "Error: Parameter cv.folds = 0 is not"),
         (
             "_specialist.epochs=5",
             "Error: Parameter '_specialist' is not a parameter of this project",

@@ -51,14 +51,14 @@ def test_every_profile_validates(env):
             "Parameter specialists.epochs = 0 is not allowed: greater than or equal to 1",
         ),
         (
-            ("split", "validation_fraction"),
+            ("cv", "validation_fraction"),
             1.5,
-            "Parameter split.validation_fraction = 1.5 is not allowed: less than 1",
+            "Parameter cv.validation_fraction = 1.5 is not allowed: less than 1",
         ),
         (
-            ("split", "validation_fraction"),
+            ("cv", "folds"),
             0,
-            "Parameter split.validation_fraction = 0 is not allowed: greater than 0",
+            "Parameter cv.folds = 0 is not allowed: greater than or equal to 1",
         ),
         (
             ("specialists", "enabled"),

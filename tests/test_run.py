@@ -23,10 +23,17 @@ from nbclient import NotebookClient
 from facial_keypoints.data.synthetic import draw_faces, write_demo_files
 from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS
 from facial_keypoints.pipelines.data_engineering.nodes import validate_lookup
-from facial_keypoints.pipelines.predict.nodes import make_submission, predict_test
+from facial_keypoints.pipelines.predict.nodes import (
+    average_folds,
+    make_submission,
+    predict_test_views,
+)
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
+
+FOLDS = 2
+TWO_FOLDS = ("--params", f"cv.folds={FOLDS}")
 
 
 def make_project(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -71,14 +78,11 @@ def test_data_engineering_runs_end_to_end_on_demo_data(project):
     assert raw == ["IdLookupTable.csv", "SampleSubmission.csv", "test.csv", "training.csv"]
     training = np.load(data / "02_intermediate" / "training_faces.npz")
     assert training["images"].shape == (600, 96, 96)
-    train = np.load(data / "05_model_input" / "train_faces.npz")
-    validation = np.load(data / "05_model_input" / "validation_faces.npz")
-    assert len(train["ids"]) + len(validation["ids"]) == 600
-    assert len(validation["ids"]) == 120
+    folds = pd.read_csv(data / "05_model_input" / "folds.csv")
+    assert folds["row"].tolist() == list(range(1, 601))
+    assert (folds["fold"] == 0).sum() == 120  # the holdout of cv.folds = 1
     augmented = np.load(data / "05_model_input" / "train_faces_augmented.npz")
-    assert len(augmented["ids"]) == 2 * len(
-        train["ids"]
-    )  # the original faces and their mirror images
+    assert len(augmented["ids"]) == 2 * 600  # the original faces and their mirror images
     lookup = pd.read_csv(data / "02_intermediate" / "id_lookup.csv")
     assert set(lookup["ImageId"]) <= set(
         np.load(data / "02_intermediate" / "test_faces.npz")["ids"]
@@ -107,17 +111,19 @@ def test_a_bad_pixel_ends_the_run_with_one_message_and_writes_nothing(project):
     assert "training.csv row 7 (line 8): Image value 300 (value 100) is outside 0..255" in last
     assert "Traceback" not in result.stderr + result.stdout
     written = {p.name for p in (project / "data").rglob("*.npz")}
-    assert not written & {"training_faces.npz", "training_clean.npz", "train_faces.npz"}
+    assert not written & {"training_faces.npz", "training_clean.npz"}
+    assert not (project / "data" / "05_model_input" / "folds.csv").exists()
 
 
 @pytest.fixture(scope="module")
 def trained_demo(tmp_path_factory) -> Path:
-    """A scratch project with demo data run through every pipeline (1 epoch per model)."""
+    """A scratch project with demo data run through every pipeline: 2 folds, 1 epoch per model."""
     project = tmp_path_factory.mktemp("trained")
     with pytest.MonkeyPatch.context() as patch:
         make_project(project, patch)
         bootstrap_project(project)
         runtime = {
+            "cv": {"folds": FOLDS},
             "full_model": {"epochs": 1},
             "specialists": {"epochs": 1},
             "training": {"verbose": 0},
@@ -133,8 +139,8 @@ def test_a_run_killed_by_sigkill_mid_training_resumes_and_ends_as_an_uninterrupt
     trained_demo, tmp_path, monkeypatch
 ):
     project = make_project(tmp_path, monkeypatch)
-    inputs = project / "data" / "demo" / "05_model_input"
-    shutil.copytree(trained_demo / "data" / "demo" / "05_model_input", inputs)
+    for folder in ("02_intermediate", "03_primary", "05_model_input"):
+        shutil.copytree(trained_demo / "data" / "demo" / folder, project / "data" / "demo" / folder)
     command = [
         sys.executable,
         "-m",
@@ -143,13 +149,14 @@ def test_a_run_killed_by_sigkill_mid_training_resumes_and_ends_as_an_uninterrupt
         "--env",
         "demo",
         "--nodes",
-        "train_full_model",
+        "fold_0.split_fold,fold_0.train_full_model",  # the fold's faces are held in memory
         "--params",
-        "full_model.epochs=6,training.verbose=0",
+        f"cv.folds={FOLDS},full_model.epochs=6,training.verbose=0",
     ]
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "300"}
-    state = project / "data" / "demo" / "06_models" / "checkpoints" / "full_model" / "state.json"
-    model_file = project / "data" / "demo" / "06_models" / "full_model.keras"
+    models = project / "data" / "demo" / "06_models"
+    state = models / "checkpoints" / "fold_0" / "full_model" / "state.json"
+    model_file = models / "fold_0" / "full_model.keras"
 
     killed = subprocess.Popen(
         command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -187,30 +194,38 @@ def test_a_run_killed_by_sigkill_mid_training_resumes_and_ends_as_an_uninterrupt
     assert resumed_summary["history"]["val_rmse"] == pytest.approx(
         summary["history"]["val_rmse"], abs=1e-6
     )
-    faces = np.load(inputs / "validation_faces.npz")["images"][..., None].astype("float32")
+    faces = np.load(project / "data" / "demo" / "02_intermediate" / "test_faces.npz")["images"]
+    pixels = faces[..., None].astype("float32")
     np.testing.assert_allclose(
-        resumed_model.predict(faces, verbose=0), model.predict(faces, verbose=0), atol=1e-5
+        resumed_model.predict(pixels, verbose=0), model.predict(pixels, verbose=0), atol=1e-5
     )
 
 
-def test_modelling_trains_full_model_and_specialists_on_demo_data(trained_demo):
+def test_modelling_trains_every_fold_and_fits_the_combination_out_of_fold(trained_demo):
     models = trained_demo / "data" / "demo" / "06_models"
-    assert (models / "full_model.keras").is_file()
-    assert sorted(p.stem for p in (models / "specialists").glob("*.keras")) == sorted(
-        SPECIALIST_GROUPS
-    )
+    for k in range(FOLDS):
+        assert (models / f"fold_{k}" / "full_model.keras").is_file()
+        assert sorted(p.stem for p in (models / f"fold_{k}" / "specialists").glob("*.keras")) == (
+            sorted(SPECIALIST_GROUPS)
+        )
     combination = json.loads((models / "combination.json").read_text())
-    assert list(combination["sources"]) == list(COLUMNS)
-    assert set(combination["sources"].values()) <= {"full", "specialist", "average"}
-    assert combination["val_rmse"] <= combination["val_rmse_full_model"] + 1e-6
-    summary = json.loads((models / "full_model_training.json").read_text())
-    assert summary["epochs"] == 1 and summary["training_samples"] == 480
+    assert list(combination["weights"]) == list(COLUMNS)
+    assert combination["folds"] == FOLDS
+    assert combination["oof_rmse"] <= combination["oof_rmse_full_model"] + 1e-6
+    summary = json.loads((models / "fold_0" / "full_model_training.json").read_text())
+    assert summary["epochs"] == 1 and summary["training_samples"] == 300
+    oof = np.load(trained_demo / "data" / "demo" / "07_model_output" / "oof_predictions.npz")
+    assert oof["ids"].tolist() == list(range(1, 601))  # every face predicted out of fold
+    folds = pd.read_csv(trained_demo / "data" / "demo" / "05_model_input" / "folds.csv")
+    assert oof["fold"].tolist() == folds["fold"].tolist()
     assert not list((models / "checkpoints").rglob("*.json"))  # finished runs leave no checkpoint
 
 
 def test_predict_and_reporting_write_the_submission_metrics_and_plots(trained_demo, monkeypatch):
     monkeypatch.chdir(trained_demo)
-    result = kedro_run(trained_demo, "--env", "demo", "--pipelines", "predict,reporting")
+    result = kedro_run(
+        trained_demo, "--env", "demo", "--pipelines", "predict,reporting", *TWO_FOLDS
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     data = trained_demo / "data" / "demo"
     submission = pd.read_csv(data / "07_model_output" / "submission.csv")
@@ -220,15 +235,18 @@ def test_predict_and_reporting_write_the_submission_metrics_and_plots(trained_de
     assert submission["Location"].between(0, 96).all()
     assert "kaggle competitions submit -c facial-keypoints-detection -f" in result.stdout
     metrics = json.loads((data / "08_reporting" / "metrics.json").read_text())
-    assert {"val_rmse", "per_keypoint", "per_model", "per_specialist"} <= set(metrics)
-    assert metrics["per_model"]["model_0"]["val_rmse"] > metrics["val_rmse"]
+    assert {"oof_rmse", "per_keypoint", "per_model", "per_specialist", "per_fold"} <= set(metrics)
+    assert metrics["per_model"]["model_0"]["oof_rmse"] > metrics["oof_rmse"]
+    assert metrics["ensemble"]["folds"] == FOLDS
     assert "final_combination" in result.stdout  # the metrics table is printed
+    assert "average of the 2 folds" in result.stdout
     plots = sorted(p.name for p in (data / "08_reporting").glob("*.png"))
     assert plots == [
+        "fold_rmse.png",
         "keypoint_rmse.png",
         "loss_curves.png",
+        "oof_faces.png",
         "test_faces.png",
-        "validation_faces.png",
     ]
 
 
@@ -238,18 +256,22 @@ def test_kaggles_lookup_table_with_1783_generated_test_faces(trained_demo, kaggl
     models = trained_demo / "data" / "demo" / "06_models"
     load = keras.models.load_model
     specialists = {
-        name: load(models / "specialists" / f"{name}.keras") for name in SPECIALIST_GROUPS
+        name: load(models / "fold_0" / "specialists" / f"{name}.keras")
+        for name in SPECIALIST_GROUPS
     }
-    predictions = predict_test(
-        {"images": images, "ids": ids},
-        json.loads((models / "combination.json").read_text()),
+    test = {"images": images, "ids": ids}
+    views = predict_test_views(
+        test,
         json.loads(
             (trained_demo / "data" / "demo" / "05_model_input" / "flip_convention.json").read_text()
         ),
         params["combination"],
-        load(models / "full_model.keras"),
+        params["specialists"],
+        load(models / "fold_0" / "full_model.keras"),
         **specialists,
     )
+    combination = json.loads((models / "combination.json").read_text())
+    predictions, _ = average_folds(test, {**combination, "folds": 1}, fold_0=views)
     lookup = validate_lookup(kaggle_lookup, {"images": images, "ids": ids})
     submission = make_submission(predictions, lookup)
     assert len(submission) == 27124
@@ -288,7 +310,7 @@ def test_predict_reads_the_current_test_files(trained_copy, tmp_path):
     write_demo_files(tmp_path / "new", n_train=20, n_test=40, seed=9)
     for name in ("test.csv", "IdLookupTable.csv"):
         shutil.copy(tmp_path / "new" / name, raw / name)
-    result = kedro_run(trained_copy, "--env", "demo", "--pipelines", "predict")
+    result = kedro_run(trained_copy, "--env", "demo", "--pipelines", "predict", *TWO_FOLDS)
     assert result.returncode == 0, result.stderr[-2000:]
     submission = pd.read_csv(trained_copy / "data" / "demo" / "07_model_output" / "submission.csv")
     lookup = pd.read_csv(raw / "IdLookupTable.csv")
@@ -302,7 +324,7 @@ def test_a_failed_run_leaves_no_submission_to_upload_by_mistake(trained_copy):
     frame = pd.read_csv(lookup)
     frame.loc[0, "FeatureName"] = "left_ear_x"
     frame.to_csv(lookup, index=False)
-    result = kedro_run(trained_copy, "--env", "demo", "--pipelines", "predict")
+    result = kedro_run(trained_copy, "--env", "demo", "--pipelines", "predict", *TWO_FOLDS)
     assert result.returncode == 1
     assert "FeatureName 'left_ear_x'" in result.stderr.strip().splitlines()[-1]
     assert not (output / "submission.csv").exists()
@@ -310,9 +332,9 @@ def test_a_failed_run_leaves_no_submission_to_upload_by_mistake(trained_copy):
 
 
 def test_a_damaged_model_file_is_named_with_the_command_that_retrains_it(trained_copy):
-    model = trained_copy / "data" / "demo" / "06_models" / "full_model.keras"
+    model = trained_copy / "data" / "demo" / "06_models" / "fold_1" / "full_model.keras"
     model.write_bytes(model.read_bytes()[:5000])
-    result = kedro_run(trained_copy, "--env", "demo", "--pipelines", "predict")
+    result = kedro_run(trained_copy, "--env", "demo", "--pipelines", "predict", *TWO_FOLDS)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("Error: ") and "full_model.keras is damaged" in last, last
@@ -321,7 +343,7 @@ def test_a_damaged_model_file_is_named_with_the_command_that_retrains_it(trained
 
 
 def test_a_damaged_checkpoint_is_set_aside_and_the_run_trains_afresh(trained_copy):
-    checkpoints = trained_copy / "data" / "demo" / "06_models" / "checkpoints"
+    checkpoints = trained_copy / "data" / "demo" / "06_models" / "checkpoints" / "fold_0"
     (checkpoints / "full_model").mkdir(parents=True)
     (checkpoints / "full_model" / "state.json").write_bytes(b"\x00garbage")
     result = kedro_run(
@@ -329,10 +351,37 @@ def test_a_damaged_checkpoint_is_set_aside_and_the_run_trains_afresh(trained_cop
         "--env",
         "demo",
         "--nodes",
-        "train_full_model",
+        "fold_0.split_fold,fold_0.train_full_model",
         "--params",
-        "full_model.epochs=1,training.verbose=0",
+        f"cv.folds={FOLDS},full_model.epochs=1,training.verbose=0",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "The checkpoint of full_model cannot be read" in result.stdout + result.stderr
     assert (checkpoints / "full_model.damaged" / "state.json").exists()
+
+
+def test_one_fold_reruns_alone_by_its_namespace(trained_copy):
+    models = trained_copy / "data" / "demo" / "06_models"
+    before = {k: (models / f"fold_{k}" / "full_model.keras").stat().st_mtime_ns for k in (0, 1)}
+    result = kedro_run(
+        trained_copy,
+        "--env",
+        "demo",
+        "--namespaces",
+        "fold_1",
+        "--params",
+        f"cv.folds={FOLDS},full_model.epochs=1,specialists.epochs=1,training.verbose=0",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    after = {k: (models / f"fold_{k}" / "full_model.keras").stat().st_mtime_ns for k in (0, 1)}
+    assert after[0] == before[0] and after[1] > before[1]
+    assert "fold_1.train_full_model" in result.stdout + result.stderr
+    assert "fold_0." not in result.stdout + result.stderr
+
+
+def test_predicting_with_other_folds_than_trained_is_one_clear_error(trained_copy):
+    result = kedro_run(trained_copy, "--env", "demo", "--pipelines", "predict")
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert "The trained models come from cv.folds = 2, but this run has cv.folds = 1" in last
+    assert "--params cv.folds=2" in last

@@ -109,16 +109,18 @@ def benchmark_prediction(catalog: Any, repeats: int) -> dict[str, Any]:
     import keras  # noqa: PLC0415
 
     from facial_keypoints.nn.inference import predict_pixels  # noqa: PLC0415
-    from facial_keypoints.pipelines.predict.nodes import predict_fold  # noqa: PLC0415
+    from facial_keypoints.pipelines.predict.nodes import average_folds, predict_test_views  # noqa: PLC0415
     from facial_keypoints.pipelines.shared import MODEL_INPUTS  # noqa: PLC0415
 
     models = {keyword: catalog.load(f"fold_0.{name}") for keyword, name in MODEL_INPUTS.items()}
     combination, flip_convention = catalog.load("combination"), catalog.load("flip_convention")
     settings = catalog.load("params:combination")  # typed: Kedro validates the catalog's params
+    specialists = catalog.load("params:specialists")
     test = catalog.load("test_faces")
 
-    def whole_test_set() -> Any:  # the predict pipeline's own prediction node, for one fold
-        return predict_fold(test, combination, flip_convention, settings, **models)
+    def whole_test_set() -> Any:  # the predict pipeline's own nodes, for one fold
+        views = predict_test_views(test, flip_convention, settings, specialists, **models)
+        return average_folds(test, {**combination, "folds": 1}, fold_0=views)
 
     start = time.perf_counter()
     whole_test_set()  # the first call compiles each model's prediction function

@@ -16,6 +16,8 @@ from facial_keypoints.pipelines import data_engineering, modelling, predict, rep
 from facial_keypoints.pipelines.shared import specialist_dataset
 from tests.conftest import TINY_COMPACT, changed, load_params
 
+FOLDS = 2  # the smallest number of folds that averages
+
 
 def tiny_params(tmp_path) -> dict[str, Any]:
     """The demo profile's parameters, shrunk to one epoch of a very small model."""
@@ -59,15 +61,20 @@ def run_in_memory(
 def runs(demo_frames, tmp_path_factory) -> dict[str, dict[str, Any]]:
     """The four pipelines run one after the other, each on the previous ones' outputs."""
     params = tiny_params(tmp_path_factory.mktemp("wiring"))
+    params["cv"] = changed(params["cv"], folds=FOLDS)
     raw = {
         "training_raw": demo_frames["training"],
         "test_raw": demo_frames["test"],
         "id_lookup_raw": demo_frames["IdLookupTable"],
     }
-    results = {"data_engineering": run_in_memory(data_engineering.create_pipeline(), raw, params)}
+    results = {
+        "data_engineering": run_in_memory(
+            data_engineering.create_pipeline(folds=FOLDS), raw, params
+        )
+    }
     available = {**raw, **results["data_engineering"]}
     for name, package in (("modelling", modelling), ("predict", predict), ("reporting", reporting)):
-        pipeline = package.create_pipeline()
+        pipeline = package.create_pipeline(folds=FOLDS)
         inputs = {key: available[key] for key in pipeline.inputs() if not key.startswith("params:")}
         results[name] = run_in_memory(pipeline, inputs, params)
         available.update(results[name])
@@ -81,45 +88,62 @@ def test_data_engineering_wiring(runs, demo_frames):
         "test_faces",
         "id_lookup",
         "training_clean",
-        "train_faces",
-        "validation_faces",
+        "folds",
         "flip_convention",
         "train_faces_augmented",
     }
-    assert len(out["train_faces"]["ids"]) + len(out["validation_faces"]["ids"]) == len(
-        demo_frames["training"]
-    )
+    assert sorted(set(out["folds"]["fold"])) == list(range(FOLDS))
+    assert len(out["folds"]) == len(demo_frames["training"])
     assert out["test_faces"]["images"].shape == (len(demo_frames["test"]), 96, 96)
 
 
-def test_modelling_wiring(runs):
+def test_modelling_wiring(runs, demo_frames):
     out = runs["modelling"]
-    assert set(out) == {
+    per_fold = {
         "full_model",
         "full_model_training_summary",
-        "combination",
+        "train_faces",
+        "validation_faces",
         *(specialist_dataset(group) for group in SPECIALIST_GROUPS),
         *(f"{group}_specialist_training" for group in SPECIALIST_GROUPS),
     }
-    assert out["full_model"].output_shape == (None, len(COLUMNS))
-    assert out["combination"]["specialists"] == list(SPECIALIST_GROUPS)
+    assert set(out) == {
+        "oof_predictions",
+        "training_summaries",
+        "combination",
+        *(f"fold_{k}.{name}" for k in range(FOLDS) for name in per_fold),
+        *(
+            f"fold_{k}_{name}"
+            for k in range(FOLDS)
+            for name in ("validation_predictions", "training_summaries")
+        ),
+    }
+    assert out["fold_1.full_model"].output_shape == (None, len(COLUMNS))
+    assert sorted(out["oof_predictions"]["ids"]) == list(range(1, len(demo_frames["training"]) + 1))
+    assert out["combination"]["specialists"] == sorted(SPECIALIST_GROUPS)
+    assert out["combination"]["folds"] == FOLDS
 
 
 def test_predict_wiring(runs, demo_frames):
     submission = runs["predict"]["submission"]
     assert submission["RowId"].tolist() == demo_frames["IdLookupTable"]["RowId"].tolist()
     assert np.isfinite(submission["Location"]).all()
+    folds = runs["predict"]["test_fold_predictions"]["folds"]
+    assert folds.shape == (FOLDS, len(demo_frames["test"]), len(COLUMNS))
+    average = runs["predict"]["test_predictions"][list(COLUMNS)].to_numpy()
+    np.testing.assert_allclose(average, folds.mean(axis=0), rtol=1e-6)
 
 
 def test_reporting_wiring(runs):
     out = runs["reporting"]
     assert {
         "metrics",
-        "validation_predictions",
         "loss_curves_plot",
         "keypoint_rmse_plot",
-        "validation_faces_plot",
+        "fold_rmse_plot",
+        "oof_faces_plot",
         "test_faces_plot",
     } == set(out)
-    assert out["metrics"]["per_model"]["model_0"]["val_rmse"] > 0
+    assert out["metrics"]["per_model"]["model_0"]["oof_rmse"] > 0
+    assert list(out["metrics"]["per_fold"]) == [f"fold_{k}" for k in range(FOLDS)]
     assert out["loss_curves_plot"].axes

@@ -16,9 +16,17 @@ def fold_namespace(fold: int) -> str:
     return f"fold_{fold}"
 
 
+def fold_output(fold: int, name: str) -> str:
+    """The catalog name of a fold's output that nodes outside the fold read (``fold_0_<name>``).
+
+    Kedro names a fold's own datasets ``fold_0.<name>`` and warns when nodes outside name them so.
+    """
+    return f"{fold_namespace(fold)}_{name}"
+
+
 def per_fold(name: str, folds: int) -> dict[str, str]:
-    """Node inputs ``{fold namespace: dataset}``: the dataset ``name`` of every fold."""
-    return {fold_namespace(k): f"{fold_namespace(k)}.{name}" for k in range(folds)}
+    """Node inputs ``{fold namespace: dataset}``: every fold's output ``name``."""
+    return {fold_namespace(k): fold_output(k, name) for k in range(folds)}
 
 
 def specialist_dataset(group: str) -> str:

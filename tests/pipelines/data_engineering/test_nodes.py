@@ -1,17 +1,19 @@
-"""Cleaning, splitting and offline augmentation nodes."""
+"""Cleaning, folds and offline augmentation nodes."""
 
 import numpy as np
 import pytest
 
+from facial_keypoints.data.folds import TRAIN_ONLY
 from facial_keypoints.data.synthetic import make_demo_frames
 from facial_keypoints.errors import InputDataError
-from facial_keypoints.params import CleaningParams, SplitParams
+from facial_keypoints.faces import subset
+from facial_keypoints.params import CleaningParams, CVParams
 from facial_keypoints.pipelines.data_engineering.nodes import (
     augment_training,
     choose_flip_convention,
     clean_training,
+    make_folds,
     parse_training,
-    split_train_validation,
 )
 from tests.conftest import changed
 
@@ -33,36 +35,62 @@ def test_drop_incomplete_keeps_only_complete_faces(faces):
     assert kept["mask"].all() and not np.isnan(kept["keypoints"]).any()
 
 
-def test_split_is_reproducible_disjoint_and_stratified(faces):
-    params = SplitParams(seed=11, validation_fraction=0.25)
-    train, validation = split_train_validation(faces, params)
-    again_train, again_validation = split_train_validation(faces, params)
-    np.testing.assert_array_equal(validation["ids"], again_validation["ids"])
-    np.testing.assert_array_equal(train["ids"], again_train["ids"])
-    assert set(train["ids"]).isdisjoint(validation["ids"])
-    assert len(train["ids"]) + len(validation["ids"]) == len(faces["ids"])
-    assert abs(len(validation["ids"]) - 0.25 * len(faces["ids"])) <= 1
-    complete = faces["mask"].all(axis=1).sum()
-    assert abs(validation["mask"].all(axis=1).sum() - 0.25 * complete) <= 0.5
-    other_seed = split_train_validation(faces, SplitParams(seed=12, validation_fraction=0.25))[1]
-    assert not np.array_equal(other_seed["ids"], validation["ids"])
+def cv(**changes):
+    return CVParams(
+        **{
+            "folds": 1,
+            "seed": 11,
+            "validation_fraction": 0.25,
+            "duplicate_threshold": 5.0,
+            **changes,
+        }
+    )
 
 
-def test_split_keeps_arrays_aligned(faces):
-    _, validation = split_train_validation(faces, SplitParams(seed=0, validation_fraction=0.2))
-    rows = validation["ids"] - 1
-    np.testing.assert_array_equal(validation["images"], faces["images"][rows])
-    np.testing.assert_array_equal(validation["mask"], faces["mask"][rows])
+def test_one_fold_is_a_reproducible_stratified_holdout(faces):
+    folds = make_folds(faces, cv())
+    assert folds["row"].tolist() == faces["ids"].tolist()
+    assert set(folds["fold"]) == {TRAIN_ONLY, 0}
+    validation = folds["fold"].to_numpy() == 0
+    assert abs(validation.sum() - 0.25 * len(validation)) <= 1
+    complete = faces["mask"].all(axis=1)
+    assert abs(complete[validation].sum() - 0.25 * complete.sum()) <= 1
+    assert make_folds(faces, cv()).equals(folds)
+    assert not make_folds(faces, cv(seed=12))["fold"].equals(folds["fold"])
 
 
-def test_split_of_a_fixed_seed_is_pinned():
-    # Same seed, same split on any machine: NumPy's PCG64 permutation is platform independent.
-    faces = {"mask": np.ones((10, 30), np.uint8), "ids": np.arange(1, 11)}
-    _, validation = split_train_validation(faces, SplitParams(seed=42, validation_fraction=0.3))
-    assert validation["ids"].tolist() == PINNED_SPLIT
+def test_k_folds_cover_every_face_once_balanced_and_stratified(faces):
+    fold = make_folds(faces, cv(folds=4))["fold"].to_numpy()
+    assert sorted(set(fold)) == [0, 1, 2, 3]
+    sizes = np.bincount(fold)
+    assert sizes.max() - sizes.min() <= 1
+    complete = np.bincount(fold[faces["mask"].all(axis=1)], minlength=4)
+    assert complete.max() - complete.min() <= 1
 
 
-PINNED_SPLIT = [1, 6, 7]
+def test_near_duplicate_images_never_straddle_folds(faces):
+    rng = np.random.default_rng(0)
+    images = faces["images"].copy()
+    # rows 1-9 copy rows 11-19, with faint noise: a repeated image re-encoded
+    noise = rng.integers(-3, 4, images[11:20].shape)
+    images[1:10] = np.clip(images[11:20] + noise, 0, 255).astype(np.uint8)
+    doubled = {**faces, "images": images}
+    for folds in (1, 2, 5):
+        fold = make_folds(doubled, cv(folds=folds, seed=folds))["fold"].to_numpy()
+        assert (fold[1:10] == fold[11:20]).all()
+    groups = make_folds(doubled, cv())["group"].to_numpy()
+    assert (groups[1:10] == groups[11:20]).all()
+    assert len(set(groups)) == len(groups) - 9  # distinct faces stay apart
+    assert len(set(make_folds(doubled, cv(duplicate_threshold=0.0))["group"])) == len(groups)
+
+
+def test_folds_that_leave_a_part_empty_are_refused(faces):
+    with pytest.raises(InputDataError, match=r"cv.folds = 5 needs at least 5 distinct training"):
+        make_folds(subset(faces, np.arange(3)), cv(folds=5))
+    with pytest.raises(InputDataError, match=r"cv.folds = 1 needs at least 2 distinct training"):
+        make_folds(subset(faces, np.arange(1)), cv())
+    with pytest.raises(InputDataError, match="leaves no training or no validation faces"):
+        make_folds(faces, cv(validation_fraction=0.999))
 
 
 def test_augment_training_appends_one_copy_per_enabled_augmentation(faces, params):
@@ -93,14 +121,6 @@ def test_auto_flip_convention_recovers_how_the_faces_were_labelled(params):
     shifted = {**faces, "keypoints": faces["keypoints"].copy()}
     shifted["keypoints"][:, 0::2] += 1.0
     assert abs(choose_flip_convention(shifted, auto)["mirror"] - 98.0) <= 0.5
-
-
-def test_a_split_that_leaves_either_part_empty_is_refused(faces):
-    one_face = {key: value[:1] for key, value in faces.items()}
-    with pytest.raises(InputDataError, match="leaves no validation faces"):
-        split_train_validation(one_face, SplitParams(seed=0, validation_fraction=0.2))
-    with pytest.raises(InputDataError, match="leaves no training faces"):
-        split_train_validation(faces, SplitParams(seed=0, validation_fraction=0.999))
 
 
 def test_drop_incomplete_that_keeps_nothing_is_refused(faces):

@@ -24,6 +24,7 @@ from facial_keypoints.params import (
     SpecialistsParams,
     TrainingParams,
 )
+from facial_keypoints.pipelines.shared import fold_namespace
 
 # pandas is imported on first use, not when Kedro loads the pipelines: `kedro` commands start fast.
 pd = lazy_loader.load("pandas")
@@ -65,7 +66,7 @@ def full_model_trainer(fold: int) -> Callable[..., tuple[KerasModel, dict[str, A
             full_model,
             architectures.options(full_model.architecture),
             training,
-            f"fold_{fold}/full_model",
+            f"{fold_namespace(fold)}/full_model",
         )
 
     return _named(train_full_model, f"train_full_model_{fold}")
@@ -96,7 +97,7 @@ def specialist_trainer(fold: int, group: str) -> Callable[..., tuple[KerasModel,
             flip_convention["mirror"],
             specialists.for_group(group),
             training,
-            f"fold_{fold}/{group}",
+            f"{fold_namespace(fold)}/{group}",
         )
         return model, {**summary, "enabled": True}
 

@@ -8,6 +8,7 @@ from facial_keypoints.pipelines.shared import (
     MODEL_INPUTS,
     SUMMARY_INPUTS,
     fold_namespace,
+    fold_output,
     per_fold,
     specialist_dataset,
     specialist_summary_dataset,
@@ -24,6 +25,7 @@ from .nodes import (
 )
 
 _FOLD_INPUTS = {"training_clean", "folds", "flip_convention"}
+_FOLD_OUTPUTS = ("validation_predictions", "training_summaries")
 _PARAMETERS = {
     "params:full_model",
     "params:architectures",
@@ -109,6 +111,7 @@ def fold(k: int) -> Pipeline:
         template,
         namespace=fold_namespace(k),
         inputs=_FOLD_INPUTS,
+        outputs={name: fold_output(k, name) for name in _FOLD_OUTPUTS},
         parameters=_PARAMETERS,
         tags="training",
     )

@@ -16,7 +16,7 @@ from facial_keypoints.errors import InputDataError, first_line
 from facial_keypoints.faces import Faces
 from facial_keypoints.keypoints import COLUMNS, IMAGE_SIZE
 from facial_keypoints.nn import KerasModel
-from facial_keypoints.params import CombinationParams, KaggleParams
+from facial_keypoints.params import CombinationParams, KaggleParams, SpecialistsParams
 
 # pandas is imported on first use, not when Kedro loads the pipelines: `kedro` commands start fast.
 pd = lazy_loader.load("pandas")
@@ -24,36 +24,37 @@ pd = lazy_loader.load("pandas")
 logger = logging.getLogger(__name__)
 
 
-def predict_fold(
+def predict_test_views(
     test: Faces,
-    combination: dict[str, Any],
     flip_convention: dict[str, Any],
-    combination_params: CombinationParams,
+    combination: CombinationParams,
+    specialists: SpecialistsParams,
     full_model: KerasModel,
-    **specialists: KerasModel,
-) -> np.ndarray:
-    """One fold's models' predictions of every test face (N, 30), combined as ``combination.json`` says."""
-    needed = ensemble.views_needed(combination)
-    used = {
-        group: specialists[group]
-        for group in combination["specialists"]
-        if {ensemble.specialist_view(group), ensemble.specialist_view(group) + ensemble.MIRRORED}
-        & needed
-    }
-    views = nn.inference.predict_views(
+    **models: KerasModel,
+) -> dict[str, np.ndarray]:
+    """Every view of one fold's models (:mod:`facial_keypoints.ensemble`) on the test faces."""
+    return nn.inference.predict_views(
         full_model,
-        used,
+        {group: models[group] for group in specialists.enabled},
         test["images"],
         flip_convention["mirror"],
-        any(name.endswith(ensemble.MIRRORED) for name in needed),
-        combination_params.prediction_batch_size,
+        combination.flip_tta is not False,
+        combination.prediction_batch_size,
     )
-    return ensemble.combine(views, combination)
 
 
-def average_folds(test: Faces, **folds: np.ndarray) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """The average of the folds' predictions, one row per ImageId; and every fold's, for the report."""
-    stacked = np.stack(list(folds.values()))
+def average_folds(
+    test: Faces, combination: dict[str, Any], **folds: dict[str, np.ndarray]
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Each fold's views combined as ``combination.json`` says, then averaged over the folds: one
+    row per ImageId; and every fold's predictions, for the report."""
+    if len(folds) != combination["folds"]:
+        raise InputDataError(
+            f"The trained models come from cv.folds = {combination['folds']}, but this run has "
+            f"cv.folds = {len(folds)}: run with --params cv.folds={combination['folds']} (or set it "
+            "in conf/), or train again with the folds you want."
+        )
+    stacked = np.stack([ensemble.combine(views, combination) for views in folds.values()])
     frame = pd.DataFrame(stacked.mean(axis=0), columns=list(COLUMNS))
     frame.insert(0, "ImageId", test["ids"])
     logger.info("Predicted %d test faces: the average of %d fold(s)", len(frame), len(stacked))
