@@ -10,6 +10,10 @@ from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
 N = 400
 
 
+def fit(views, truth, flip_tta):
+    return fit_combination(views, truth, flip_tta, seed=0)[0]
+
+
 @pytest.fixture
 def truth():
     truth = np.random.default_rng(0).uniform(20, 70, (N, len(COLUMNS)))
@@ -34,7 +38,7 @@ def test_each_coordinate_weighs_the_better_model_more_and_the_blend_beats_both(t
         "full_model": noisy(truth, 2.0, 1),
         "specialist_eye_centers": only(noisy(truth, 1.0, 2), eyes),
     }
-    combination = fit_combination(views, truth, False)
+    combination = fit(views, truth, False)
     for c in eyes:  # independent errors of variance 4 and 1: optimal weights 0.2 and 0.8
         weights = combination["weights"][COLUMNS[c]]
         assert weights["specialist_eye_centers"] == pytest.approx(0.8, abs=0.1)
@@ -44,28 +48,41 @@ def test_each_coordinate_weighs_the_better_model_more_and_the_blend_beats_both(t
     assert rmse(final[:, eyes], truth[:, eyes]) < rmse(
         views["specialist_eye_centers"][:, eyes], truth[:, eyes]
     )
-    assert combination["oof_rmse"] == pytest.approx(rmse(final, truth))
+    assert combination["oof_rmse_in_sample"] == pytest.approx(rmse(final, truth))
     assert combination["oof_rmse"] < combination["oof_rmse_full_model"]
+
+
+def test_the_combination_is_scored_on_faces_it_was_not_fitted_on(truth):
+    # 8 useless views: fitted and scored on the same faces they seem to help a little
+    views = {"full_model": noisy(truth, 1.0, 1)}
+    for group in list(SPECIALIST_GROUPS)[:4]:
+        for suffix, seed in (("", 10), ("_mirrored", 20)):
+            views[f"specialist_{group}{suffix}"] = noisy(truth, 3.0, seed + len(views))
+    combination, cross_fitted = fit_combination(views, truth, "auto", seed=0)
+    assert combination["oof_rmse"] == pytest.approx(rmse(cross_fitted, truth))
+    assert combination["oof_rmse_in_sample"] < combination["oof_rmse"]
+    again = fit_combination(views, truth, "auto", seed=0)[1]
+    np.testing.assert_array_equal(again, cross_fitted)
 
 
 def test_a_useless_model_gets_no_weight(truth):
     views = {"full_model": noisy(truth, 1.0, 1), "specialist_nose_tip": noisy(truth, 30.0, 2)}
     views["specialist_nose_tip"] = only(views["specialist_nose_tip"], [20, 21])
-    weights = fit_combination(views, truth, False)["weights"]
+    weights = fit(views, truth, False)["weights"]
     assert weights["nose_tip_x"]["full_model"] > 0.95
     assert weights["nose_tip_x"].get("specialist_nose_tip", 0.0) < 0.05
 
 
 def test_flip_tta_decides_which_mirrored_views_are_used(truth):
     views = {"full_model": noisy(truth, 1.0, 1), "full_model_mirrored": noisy(truth, 1.0, 2)}
-    never = fit_combination(views, truth, False)
+    never = fit(views, truth, False)
     assert views_needed(never) == {"full_model"}
-    always = fit_combination(views, truth, True)
+    always = fit(views, truth, True)
     assert views_needed(always) == {"full_model", "full_model_mirrored"}
     assert always["weights"]["left_eye_center_x"] == {"full_model": pytest.approx(1.0, abs=0.01)}
     averaged = (views["full_model"] + views["full_model_mirrored"]) / 2
     assert always["oof_rmse"] == pytest.approx(rmse(averaged, truth), rel=0.01)
-    apart = fit_combination(views, truth, "auto")
+    apart = fit(views, truth, "auto")
     assert set(apart["weights"]["left_eye_center_x"]) == {"full_model", "full_model_mirrored"}
     assert apart["oof_rmse"] < never["oof_rmse"]
 

@@ -5,7 +5,9 @@ nothing (a specialist outside its group): ``full_model`` and ``specialist_<group
 they are, and ``<name>_mirrored`` on the mirrored faces, mirrored back. A *combination*
 (``combination.json``) gives each coordinate non-negative weights over the views, fitted by least
 squares on out-of-fold predictions: it picks the specialist, the full model, flip test-time
-augmentation or any blend of them, and it is applied the same way to every set of faces.
+augmentation or any blend of them, and it is applied the same way to every set of faces. Its own
+score is cross-fitted (weights fitted on half the faces score the other half), since weights
+scored on the faces they were fitted on look better than they are.
 """
 
 from __future__ import annotations
@@ -49,9 +51,9 @@ def prepare_views(views: dict[str, np.ndarray], flip_tta: bool | str) -> dict[st
     return {name: (value + views[name + MIRRORED]) / 2 for name, value in plain.items()}
 
 
-def fit_combination(
+def fit_weights(
     views: dict[str, np.ndarray], truth: np.ndarray, flip_tta: bool | str
-) -> dict[str, Any]:
+) -> dict[str, dict[str, float]]:
     """Per coordinate, the non-negative weights of the views that predict it which minimise the
     squared error on the faces labelled for it (no intercept: the weights of unbiased models sum to
     about 1 by themselves)."""
@@ -62,27 +64,53 @@ def fit_combination(
     for c, column in enumerate(COLUMNS):
         names = [name for name, value in candidates.items() if not np.isnan(value[:, c]).all()]
         labelled = ~np.isnan(truth[:, c])
-        if not labelled.any():  # nothing to fit on: the full model alone
-            weights[column] = {FULL_MODEL: 1.0}
-            continue
-        inputs = np.stack([candidates[name][labelled, c] for name in names], axis=1)
-        fitted = LinearRegression(fit_intercept=False, positive=True).fit(
-            inputs, truth[labelled, c]
-        )
-        weights[column] = {
-            name: round(float(w), 6) for name, w in zip(names, fitted.coef_, strict=True) if w > 0
-        } or {FULL_MODEL: 1.0}
-    combination = {"flip_tta": flip_tta, "weights": weights}
-    full = prepare_views(views, False)[FULL_MODEL]
-    combination["oof_rmse"] = rmse(combine(views, combination), truth)
-    combination["oof_rmse_full_model"] = rmse(full, truth)
+        fitted = {}
+        if labelled.any():
+            inputs = np.stack([candidates[name][labelled, c] for name in names], axis=1)
+            model = LinearRegression(fit_intercept=False, positive=True)
+            coefficients = model.fit(inputs, truth[labelled, c]).coef_
+            fitted = {
+                name: round(float(w), 6)
+                for name, w in zip(names, coefficients, strict=True)
+                if w > 0
+            }
+        weights[column] = fitted or {FULL_MODEL: 1.0}  # nothing to fit on: the full model alone
+    return weights
+
+
+def cross_fit(
+    views: dict[str, np.ndarray], truth: np.ndarray, flip_tta: bool | str, seed: int
+) -> np.ndarray:
+    """Final predictions of every face by weights fitted on the other half of the faces (split at
+    random from ``seed``): what the combination scores on faces it was not fitted on."""
+    half = np.random.default_rng(seed).permutation(len(truth)) < len(truth) // 2
+    combined = np.empty_like(truth)
+    for fit_on in (half, ~half):
+        weights = fit_weights({k: v[fit_on] for k, v in views.items()}, truth[fit_on], flip_tta)
+        scored = {k: v[~fit_on] for k, v in views.items()}
+        combined[~fit_on] = combine(scored, {"flip_tta": flip_tta, "weights": weights})
+    return combined
+
+
+def fit_combination(
+    views: dict[str, np.ndarray], truth: np.ndarray, flip_tta: bool | str, seed: int
+) -> tuple[dict[str, Any], np.ndarray]:
+    """The combination fitted on all the faces, and the cross-fitted final predictions
+    (:func:`cross_fit`) that score it honestly."""
+    combination = {"flip_tta": flip_tta, "weights": fit_weights(views, truth, flip_tta)}
+    cross_fitted = cross_fit(views, truth, flip_tta, seed)
+    combination["oof_rmse"] = rmse(cross_fitted, truth)
+    combination["oof_rmse_in_sample"] = rmse(combine(views, combination), truth)
+    combination["oof_rmse_full_model"] = rmse(views[FULL_MODEL], truth)
     logger.info(
-        "Combination fitted on %d out-of-fold faces: RMSE %.4f (full model alone %.4f)",
+        "Combination fitted on %d out-of-fold faces: RMSE %.4f cross-fitted, %.4f on the faces it "
+        "was fitted on (full model alone %.4f)",
         len(truth),
         combination["oof_rmse"],
+        combination["oof_rmse_in_sample"],
         combination["oof_rmse_full_model"],
     )
-    return combination
+    return combination, cross_fitted
 
 
 def combine(views: dict[str, np.ndarray], combination: dict[str, Any]) -> np.ndarray:

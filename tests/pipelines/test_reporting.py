@@ -23,7 +23,13 @@ SUMMARY = {
 
 def identity(views):
     """A combination that takes the full model's view for every column."""
-    return {"flip_tta": False, "weights": {column: {"full_model": 1.0} for column in COLUMNS}}
+    weights = {column: {"full_model": 1.0} for column in COLUMNS}
+    return {"flip_tta": False, "weights": weights, "oof_rmse_in_sample": 1.0}
+
+
+def cross_fitted(oof):
+    """The out-of-fold final predictions, as the modelling pipeline writes them."""
+    return {"ids": oof["ids"], "final_combination": oof["full_model"]}
 
 
 @pytest.fixture
@@ -62,7 +68,7 @@ def setup():
 
 def test_metrics_follow_kaggles_definition(setup):
     faces, oof, final, summaries, test = setup
-    metrics = compute_metrics(faces, oof, identity(oof), summaries, test)
+    metrics = compute_metrics(faces, oof, cross_fitted(oof), identity(oof), summaries, test)
     present = ~np.isnan(faces["keypoints"])
     errors = (final - faces["keypoints"])[present]
     assert metrics["oof_rmse"] == pytest.approx(np.sqrt(np.mean(errors**2)))
@@ -87,7 +93,7 @@ def test_metrics_follow_kaggles_definition(setup):
 
 def test_each_fold_is_scored_on_its_own_faces_and_the_ensemble_estimated(setup):
     faces, oof, final, summaries, test = setup
-    metrics = compute_metrics(faces, oof, identity(oof), summaries, test)
+    metrics = compute_metrics(faces, oof, cross_fitted(oof), identity(oof), summaries, test)
     assert list(metrics["per_fold"]) == ["fold_0", "fold_1"]
     face_108 = metrics["per_fold"]["fold_0"]  # face 108 sits at position 2 of oof: fold 0
     assert face_108["final_combination"] > metrics["per_fold"]["fold_1"]["final_combination"]
@@ -101,7 +107,9 @@ def test_each_fold_is_scored_on_its_own_faces_and_the_ensemble_estimated(setup):
     )
     assert "average of the 2 folds" in format_metrics(metrics)
     assert plot_fold_rmse(metrics).axes
-    one_fold = compute_metrics(faces, oof, identity(oof), summaries, {"folds": test["folds"][:1]})
+    one_fold = compute_metrics(
+        faces, oof, cross_fitted(oof), identity(oof), summaries, {"folds": test["folds"][:1]}
+    )
     assert one_fold["ensemble"] is None
 
 
@@ -110,7 +118,7 @@ def test_a_specialist_switched_off_is_left_out_of_the_report(setup):
     for fold in summaries.values():
         fold["eyebrows"] = {**SUMMARY, "epochs": 0, "enabled": False}
     del oof["specialist_eyebrows"]
-    metrics = compute_metrics(faces, oof, identity(oof), summaries, test)
+    metrics = compute_metrics(faces, oof, cross_fitted(oof), identity(oof), summaries, test)
     assert (
         "specialist_eyebrows" not in metrics["per_model"]
         and "eyebrows" not in metrics["per_specialist"]

@@ -109,6 +109,7 @@ def test_modelling_wiring(runs, demo_frames):
     }
     assert set(out) == {
         "oof_predictions",
+        "oof_combination",
         "training_summaries",
         "combination",
         *(f"fold_{k}.{name}" for k in range(FOLDS) for name in per_fold),

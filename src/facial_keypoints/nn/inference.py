@@ -9,6 +9,7 @@ import numpy as np
 from facial_keypoints.ensemble import FULL_MODEL, MIRRORED, specialist_view
 from facial_keypoints.geometry import flip_keypoints
 from facial_keypoints.keypoints import ALL_COLUMNS, SPECIALIST_GROUPS, columns_of
+from facial_keypoints.params import CombinationParams
 
 
 def predict_pixels(model: keras.Model, pixels: np.ndarray, batch_size: int) -> np.ndarray:
@@ -78,3 +79,23 @@ def predict_views(
                 views[view] = np.full((len(images), len(ALL_COLUMNS)), np.nan, np.float32)
                 views[view][:, columns] = values
     return views
+
+
+def predict_fold_views(
+    full_model: keras.Model,
+    specialists: dict[str, keras.Model],
+    enabled: list[str],
+    images: np.ndarray,
+    mirror: float,
+    combination: CombinationParams,
+) -> dict[str, np.ndarray]:
+    """The views of a fold's full model and ``enabled`` specialists that ``combination`` may use
+    (mirrored ones unless flip TTA is off)."""
+    return predict_views(
+        full_model,
+        {group: specialists[group] for group in enabled},
+        images,
+        mirror,
+        combination.flip_tta is not False,
+        combination.prediction_batch_size,
+    )

@@ -20,6 +20,7 @@ from facial_keypoints.nn import KerasModel
 from facial_keypoints.params import (
     ArchitecturesParams,
     CombinationParams,
+    CVParams,
     FullModelParams,
     SpecialistsParams,
     TrainingParams,
@@ -117,13 +118,13 @@ def oof_predictor(fold: int) -> Callable[..., dict[str, np.ndarray]]:
         **models: KerasModel,
     ) -> dict[str, np.ndarray]:
         """Every view of the fold's models and model 0 (the training mean) on its validation faces."""
-        views = nn.inference.predict_views(
+        views = nn.inference.predict_fold_views(
             full_model,
-            {group: models[group] for group in specialists.enabled},
+            models,
+            specialists.enabled,
             validation["images"],
             flip_convention["mirror"],
-            combination.flip_tta is not False,
-            combination.prediction_batch_size,
+            combination,
         )
         count = len(validation["ids"])
         mean = np.nanmean(train["keypoints"], axis=0)
@@ -151,15 +152,23 @@ def gather_out_of_fold(**folds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def fit_combination(
-    oof_predictions: dict[str, np.ndarray], faces: Faces, combination: CombinationParams
-) -> dict[str, Any]:
-    """Per coordinate, the weights of the models' views that fit the out-of-fold faces best."""
+    oof_predictions: dict[str, np.ndarray],
+    faces: Faces,
+    combination: CombinationParams,
+    cv: CVParams,
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Per coordinate, the weights of the models' views that fit the out-of-fold faces best; and
+    the final predictions of those faces by weights fitted on other faces (cross-fitted)."""
     row = {int(face_id): i for i, face_id in enumerate(faces["ids"])}
     truth = faces["keypoints"][[row[int(face_id)] for face_id in oof_predictions["ids"]]]
     views = ensemble.views_of(oof_predictions)
-    fitted = ensemble.fit_combination(views, truth, combination.flip_tta)
+    fitted, cross_fitted = ensemble.fit_combination(views, truth, combination.flip_tta, cv.seed)
     groups = sorted(
         {name.removeprefix("specialist_").removesuffix(ensemble.MIRRORED) for name in views}
         - {ensemble.FULL_MODEL}
     )
-    return {**fitted, "specialists": groups, "folds": int(oof_predictions["fold"].max()) + 1}
+    folds = int(oof_predictions["fold"].max()) + 1
+    return {**fitted, "specialists": groups, "folds": folds}, {
+        "ids": oof_predictions["ids"],
+        "final_combination": cross_fitted,
+    }

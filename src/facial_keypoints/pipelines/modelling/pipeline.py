@@ -135,8 +135,8 @@ def create_pipeline(*, folds: int, **kwargs) -> Pipeline:
             ),
             Node(
                 fit_combination,
-                ["oof_predictions", "training_clean", "params:combination"],
-                "combination",
+                ["oof_predictions", "training_clean", "params:combination", "params:cv"],
+                ["combination", "oof_combination"],
                 name="fit_combination",
             ),
         ],

@@ -33,13 +33,13 @@ def predict_test_views(
     **models: KerasModel,
 ) -> dict[str, np.ndarray]:
     """Every view of one fold's models (:mod:`facial_keypoints.ensemble`) on the test faces."""
-    return nn.inference.predict_views(
+    return nn.inference.predict_fold_views(
         full_model,
-        {group: models[group] for group in specialists.enabled},
+        models,
+        specialists.enabled,
         test["images"],
         flip_convention["mirror"],
-        combination.flip_tta is not False,
-        combination.prediction_batch_size,
+        combination,
     )
 
 

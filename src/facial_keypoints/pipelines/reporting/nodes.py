@@ -5,7 +5,9 @@ trained on it: out of fold (OOF). With ``cv.folds`` = 1 that is the one holdout.
 
 ``metrics.json`` schema (RMSE in pixels over the present values of the out-of-fold faces):
 
-- ``oof_rmse``: the final combination (what each fold's part of the submission uses).
+- ``oof_rmse``: the final combination (what each fold's part of the submission uses), cross-fitted:
+  each face scored with weights fitted on other faces; ``oof_rmse_in_sample``: with the weights
+  fitted on all of them (optimistic).
 - ``folds``: how many folds; ``faces``: how many out-of-fold faces.
 - ``per_keypoint``: {column: RMSE of the final combination} for all 30 columns.
 - ``per_model``: {model: {oof_rmse, training_samples, epochs, seconds_per_epoch, seconds}} for
@@ -110,6 +112,7 @@ def _combination_summary(combination: dict[str, Any]) -> dict[str, Any]:
 def compute_metrics(
     faces: Faces,
     oof_predictions: dict[str, np.ndarray],
+    oof_combination: dict[str, np.ndarray],
     combination: dict[str, Any],
     training_summaries: dict[str, dict[str, dict[str, Any]]],
     test_fold_predictions: dict[str, np.ndarray],
@@ -117,7 +120,7 @@ def compute_metrics(
     """Kaggle's metric out of fold: overall, per keypoint, model, specialist and fold; the ensemble."""
     truth = _truth(faces, oof_predictions["ids"])["keypoints"]
     views = ensemble.views_of(oof_predictions)
-    final = ensemble.combine(views, combination)
+    final = oof_combination["final_combination"]  # cross-fitted: not scored on its fitting faces
     full = views[ensemble.FULL_MODEL]
     summaries = list(training_summaries.values())
     per_model = {
@@ -166,6 +169,7 @@ def compute_metrics(
     order = np.argsort(face_rmse)
     return {
         "oof_rmse": oof_rmse,
+        "oof_rmse_in_sample": combination["oof_rmse_in_sample"],
         "folds": len(per_fold),
         "faces": len(truth),
         "per_keypoint": per_keypoint,
@@ -343,19 +347,16 @@ def _face_grid(
 
 
 def plot_oof_faces(
-    faces: Faces,
-    oof_predictions: dict[str, np.ndarray],
-    combination: dict[str, Any],
-    metrics: dict[str, Any],
+    faces: Faces, oof_combination: dict[str, np.ndarray], metrics: dict[str, Any]
 ) -> Figure:
     """The best and worst out-of-fold faces with true (green) and predicted (red) keypoints."""
     chosen = [(face, "best") for face in metrics["best_faces"]] + [
         (face, "worst") for face in metrics["worst_faces"]
     ]
-    index = {int(face_id): i for i, face_id in enumerate(oof_predictions["ids"])}
+    index = {int(face_id): i for i, face_id in enumerate(oof_combination["ids"])}
     rows = [index[face["id"]] for face, _ in chosen]
-    shown = _truth(faces, oof_predictions["ids"][rows])
-    final = ensemble.combine(subset(ensemble.views_of(oof_predictions), rows), combination)
+    shown = _truth(faces, oof_combination["ids"][rows])
+    final = oof_combination["final_combination"][rows]
     titles = [f"{kind}: row {face['id']}, {face['rmse']:.2f} px" for face, kind in chosen]
     return _face_grid(shown["images"], list(shown["keypoints"]), final, titles, columns=_SHOWN)
 

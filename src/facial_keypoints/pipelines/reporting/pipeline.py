@@ -21,6 +21,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 [
                     "training_clean",
                     "oof_predictions",
+                    "oof_combination",
                     "combination",
                     "training_summaries",
                     "test_fold_predictions",
@@ -35,7 +36,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(plot_fold_rmse, "metrics", "fold_rmse_plot", name="plot_fold_rmse"),
             Node(
                 plot_oof_faces,
-                ["training_clean", "oof_predictions", "combination", "metrics"],
+                ["training_clean", "oof_combination", "metrics"],
                 "oof_faces_plot",
                 name="plot_oof_faces",
             ),
