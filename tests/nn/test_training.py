@@ -216,7 +216,9 @@ def test_the_same_seed_trains_the_same_model_on_cpu(faces, settings, tmp_path):
     runs = []
     for attempt in range(2):
         folder = changed(shared, seed=5, checkpoint_dir=str(tmp_path / str(attempt)))
-        model, summary = train_full_model(faces, faces, 96.0, params, TINY_COMPACT, folder)
+        model, summary = train_full_model(
+            faces, faces, 96.0, params, TINY_COMPACT, folder, "full_model"
+        )
         runs.append(
             (model.predict(faces["images"][..., None].astype("float32"), verbose=0), summary)
         )

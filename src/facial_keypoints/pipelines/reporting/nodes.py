@@ -98,6 +98,9 @@ def _combination_summary(combination: dict[str, Any]) -> dict[str, Any]:
     mirrored = sum(
         w for column in weights for name, w in column.items() if name.endswith(ensemble.MIRRORED)
     )
+    total = sum(sum(column.values()) for column in weights)
+    # flip_tta true averages every view with its mirrored one before weighing: half the weight
+    mirrored_share = 0.5 if combination["flip_tta"] is True else mirrored / total
     return {
         "flip_tta": combination["flip_tta"],
         "main_model": {model: main.count(model) for model in models if model in main},
@@ -105,7 +108,7 @@ def _combination_summary(combination: dict[str, Any]) -> dict[str, Any]:
             model: round(float(np.mean([model_weight(column, model) for column in weights])), 4)
             for model in models
         },
-        "mirrored_share": round(mirrored / sum(sum(column.values()) for column in weights), 4),
+        "mirrored_share": round(mirrored_share, 4),
     }
 
 
