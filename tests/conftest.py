@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +17,21 @@ from facial_keypoints.params import OnlineAugmentParams, Params, check_parameter
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Every run of the tests is tracked in a temporary MLflow store, never the user's own."""
+    folder = tmp_path_factory.mktemp("mlflow")
+    with pytest.MonkeyPatch.context() as patch:
+        uri = f"sqlite:///{folder / 'mlflow.db'}"
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        yield uri
+
+
+def latest(path: Path) -> Path:
+    """The latest version of a versioned artefact (Kedro's ``<filepath>/<version>/<name>``)."""
+    return max(path.iterdir()) / path.name
 
 
 def load_params(env: str = "base") -> dict[str, Params]:

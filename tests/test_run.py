@@ -28,7 +28,7 @@ from facial_keypoints.pipelines.predict.nodes import (
     make_submission,
     predict_test_views,
 )
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, latest
 
 pytestmark = pytest.mark.slow
 
@@ -156,7 +156,7 @@ def test_a_run_killed_by_sigkill_mid_training_resumes_and_ends_as_an_uninterrupt
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "300"}
     models = project / "data" / "demo" / "06_models"
     state = models / "checkpoints" / "fold_0" / "full_model" / "state.json"
-    model_file = models / "fold_0" / "full_model.keras"
+    model_file = models / "fold_0" / "full_model.keras"  # versioned: a folder of saved versions
 
     killed = subprocess.Popen(
         command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -178,16 +178,15 @@ def test_a_run_killed_by_sigkill_mid_training_resumes_and_ends_as_an_uninterrupt
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"Resuming full_model after epoch {done}" in resumed.stdout + resumed.stderr
     assert not state.parent.exists()  # a finished run leaves no checkpoint behind
-    resumed_model = keras.saving.load_model(model_file)
+    resumed_model = keras.saving.load_model(latest(model_file))
     resumed_summary = json.loads((model_file.parent / "full_model_training.json").read_text())
 
-    model_file.unlink()
     uninterrupted = subprocess.run(
         command, cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False
     )
     assert uninterrupted.returncode == 0, uninterrupted.stderr[-2000:]
     assert "Resuming" not in uninterrupted.stdout + uninterrupted.stderr
-    model = keras.saving.load_model(model_file)
+    model = keras.saving.load_model(latest(model_file))
     summary = json.loads((model_file.parent / "full_model_training.json").read_text())
 
     assert resumed_summary["epochs"] == summary["epochs"] == 6
@@ -204,11 +203,11 @@ def test_a_run_killed_by_sigkill_mid_training_resumes_and_ends_as_an_uninterrupt
 def test_modelling_trains_every_fold_and_fits_the_combination_out_of_fold(trained_demo):
     models = trained_demo / "data" / "demo" / "06_models"
     for k in range(FOLDS):
-        assert (models / f"fold_{k}" / "full_model.keras").is_file()
+        assert latest(models / f"fold_{k}" / "full_model.keras").is_file()
         assert sorted(p.stem for p in (models / f"fold_{k}" / "specialists").glob("*.keras")) == (
             sorted(SPECIALIST_GROUPS)
         )
-    combination = json.loads((models / "combination.json").read_text())
+    combination = json.loads(latest(models / "combination.json").read_text())
     assert list(combination["weights"]) == list(COLUMNS)
     assert combination["folds"] == FOLDS
     assert combination["oof_rmse"] <= combination["oof_rmse_full_model"] + 1e-6
@@ -256,21 +255,23 @@ def test_kaggles_lookup_table_with_1783_generated_test_faces(trained_demo, kaggl
     models = trained_demo / "data" / "demo" / "06_models"
     load = keras.models.load_model
     specialists = {
-        name: load(models / "fold_0" / "specialists" / f"{name}.keras")
+        name: load(latest(models / "fold_0" / "specialists" / f"{name}.keras"))
         for name in SPECIALIST_GROUPS
     }
     test = {"images": images, "ids": ids}
     views = predict_test_views(
         test,
         json.loads(
-            (trained_demo / "data" / "demo" / "05_model_input" / "flip_convention.json").read_text()
+            latest(
+                trained_demo / "data" / "demo" / "05_model_input" / "flip_convention.json"
+            ).read_text()
         ),
         params["combination"],
         params["specialists"],
-        load(models / "fold_0" / "full_model.keras"),
+        load(latest(models / "fold_0" / "full_model.keras")),
         **specialists,
     )
-    combination = json.loads((models / "combination.json").read_text())
+    combination = json.loads(latest(models / "combination.json").read_text())
     predictions, _ = average_folds(test, {**combination, "folds": 1}, fold_0=views)
     lookup = validate_lookup(kaggle_lookup, {"images": images, "ids": ids})
     submission = make_submission(predictions, lookup)
@@ -332,7 +333,7 @@ def test_a_failed_run_leaves_no_submission_to_upload_by_mistake(trained_copy):
 
 
 def test_a_damaged_model_file_is_named_with_the_command_that_retrains_it(trained_copy):
-    model = trained_copy / "data" / "demo" / "06_models" / "fold_1" / "full_model.keras"
+    model = latest(trained_copy / "data" / "demo" / "06_models" / "fold_1" / "full_model.keras")
     model.write_bytes(model.read_bytes()[:5000])
     result = kedro_run(trained_copy, "--env", "demo", "--pipelines", "predict", *TWO_FOLDS)
     assert result.returncode == 1
@@ -362,7 +363,7 @@ def test_a_damaged_checkpoint_is_set_aside_and_the_run_trains_afresh(trained_cop
 
 def test_one_fold_reruns_alone_by_its_namespace(trained_copy):
     models = trained_copy / "data" / "demo" / "06_models"
-    before = {k: (models / f"fold_{k}" / "full_model.keras").stat().st_mtime_ns for k in (0, 1)}
+    before = {k: latest(models / f"fold_{k}" / "full_model.keras") for k in (0, 1)}
     result = kedro_run(
         trained_copy,
         "--env",
@@ -373,8 +374,8 @@ def test_one_fold_reruns_alone_by_its_namespace(trained_copy):
         f"cv.folds={FOLDS},full_model.epochs=1,specialists.epochs=1,training.verbose=0",
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    after = {k: (models / f"fold_{k}" / "full_model.keras").stat().st_mtime_ns for k in (0, 1)}
-    assert after[0] == before[0] and after[1] > before[1]
+    after = {k: latest(models / f"fold_{k}" / "full_model.keras") for k in (0, 1)}
+    assert after[0] == before[0] and after[1] > before[1]  # a new version of fold 1's alone
     assert "fold_1.train_full_model" in result.stdout + result.stderr
     assert "fold_0." not in result.stdout + result.stderr
 

@@ -2,18 +2,30 @@
 from the Kedro defaults. For further information, including these default values, see
 https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration"""
 
+from omegaconf.resolvers import oc
+
 from facial_keypoints.hooks import (
     DemoDataHook,
     ParameterCheckHook,
     RunSummaryHook,
     StaleSubmissionHook,
+    TrackingHook,
 )
 
-# Instantiated project hooks, executed in a Last-In-First-Out (LIFO) order.
-HOOKS = (RunSummaryHook(), StaleSubmissionHook(), DemoDataHook(), ParameterCheckHook())
+_tracking = TrackingHook()
 
-# Installed plugins for which to disable hook auto-registration.
-# DISABLE_HOOKS_FOR_PLUGINS = ("kedro-viz",)
+# Instantiated project hooks, executed in a Last-In-First-Out (LIFO) order: the demo files exist
+# before tracking fingerprints them, and the summary is printed while the MLflow run is still open.
+HOOKS = (
+    _tracking,
+    RunSummaryHook(_tracking),
+    StaleSubmissionHook(),
+    DemoDataHook(),
+    ParameterCheckHook(),
+)
+
+# kedro-mlflow's own hook is replaced by TrackingHook, which extends it.
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
 
 # Class that manages the KedroSession.
 # from kedro.framework.session import KedroSession
@@ -39,10 +51,14 @@ HOOKS = (RunSummaryHook(), StaleSubmissionHook(), DemoDataHook(), ParameterCheck
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    # Environments (demo, gpu) override single parameters; the rest come from base.
-    "merge_strategy": {"parameters": "soft"},
-    # demo.yml (conf/demo): where and how the demo environment generates its raw files.
-    "config_patterns": {"demo": ["demo*", "demo*/**"]},
+    # demo.yml (conf/demo): where and how the demo environment generates its raw files;
+    # mlflow.yml: tracking (kedro-mlflow).
+    "config_patterns": {"demo": ["demo*", "demo*/**"], "mlflow": ["mlflow*", "mlflow*/**"]},
+    # Environments (demo, gpu) override single parameters and mlflow.yml keys (the demo's
+    # experiment name); the rest come from base.
+    "merge_strategy": {"parameters": "soft", "mlflow": "soft"},
+    # mlflow.yml reads MLFLOW_TRACKING_URI (Kedro enables oc.env only for credentials by default).
+    "custom_resolvers": {"oc.env": oc.env},
 }
 
 # Class that manages Kedro's library components.

@@ -20,6 +20,7 @@ _SUBMODULES = (
     "augment",
     "batches",
     "checkpoint",
+    "devices",
     "inference",
     "layers",
     "losses",

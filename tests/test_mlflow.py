@@ -1,0 +1,187 @@
+"""Runs tracked in MLflow: a real ``mlflow server`` records two demo runs through
+``MLFLOW_TRACKING_URI``; each run keeps its submission, and an earlier one is rebuilt from its
+models; a failed run is marked FAILED with its error."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow.entities import Run
+
+from facial_keypoints.data.synthetic import write_demo_files
+from tests.test_run import kedro_run, make_project
+
+pytestmark = pytest.mark.slow
+
+EXPERIMENT = "facial_keypoints_demo"  # conf/demo/mlflow.yml
+QUICK = "full_model.epochs=2,specialists.epochs=1,training.verbose=0"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    """A real MLflow tracking server: SQLite backend, local artifact folder, a free port."""
+    folder = tmp_path_factory.mktemp("server")
+    port = free_port()
+    command = [
+        *(sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port)),
+        *("--backend-store-uri", f"sqlite:///{folder / 'server.db'}"),
+        *("--artifacts-destination", str(folder / "artifacts"), "--workers", "1"),
+    ]
+    log = (folder / "server.log").open("w")
+    process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{uri}/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            assert process.poll() is None, (folder / "server.log").read_text()[-2000:]
+            assert time.monotonic() < deadline, "mlflow server did not start in 120 s"
+            time.sleep(0.25)
+        yield uri
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def download(run: Run, artifact: str, uri: str) -> Path:
+    """A run's artifact, fetched from the server."""
+    return Path(
+        mlflow.artifacts.download_artifacts(
+            run_id=run.info.run_id, artifact_path=artifact, tracking_uri=uri
+        )
+    )
+
+
+def runs(uri: str) -> list[Run]:
+    """The demo experiment's runs on the server, oldest first."""
+    client = mlflow.MlflowClient(uri)
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    found = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+    return list(found)
+
+
+@pytest.fixture(scope="module")
+def two_runs(server, tmp_path_factory) -> dict[str, object]:
+    """Two demo runs of every pipeline, differing in the full model's learning rate."""
+    project = tmp_path_factory.mktemp("tracked")
+    with pytest.MonkeyPatch.context() as patch:
+        make_project(project, patch)
+        patch.setenv("MLFLOW_TRACKING_URI", server)
+        submissions = []
+        for rate in ("0.002", "0.001"):
+            result = kedro_run(
+                project,
+                "--env",
+                "demo",
+                "--params",
+                f"{QUICK},full_model.optimizer.learning_rate={rate}",
+            )
+            assert result.returncode == 0, result.stderr[-3000:]
+            path = project / "data" / "demo" / "07_model_output" / "submission.csv"
+            submissions.append(path.read_text())
+    first, second = runs(server)
+    return {"project": project, "runs": (first, second), "submissions": submissions}
+
+
+def test_the_server_holds_a_runs_parameters_metrics_history_and_submission(server, two_runs):
+    run, _ = two_runs["runs"]
+    project = two_runs["project"]
+    client = mlflow.MlflowClient(server)
+    assert run.info.status == "FINISHED"
+    params = run.data.params
+    assert params["full_model.epochs"] == "2"
+    assert params["full_model.optimizer.learning_rate"] == "0.002"
+    assert params["run.env"] == "demo"
+    assert params["run.keras_backend"] in {"tensorflow", "jax", "torch"}
+    reported = json.loads(download(run, "metrics.json", server).read_text())
+    assert run.data.metrics["oof_rmse"] == pytest.approx(reported["oof_rmse"])
+    assert run.data.metrics["run.seconds"] > 0
+    history = client.get_metric_history(run.info.run_id, "fold_0.full_model.val_rmse")
+    assert [point.step for point in history] == [1, 2]
+    tags = run.data.tags
+    assert tags["data.training_raw"].startswith("training.csv sha256:")
+    assert tags["version.mlflow"] == mlflow.__version__
+    lookup = pd.read_csv(project / "data" / "demo" / "01_raw" / "IdLookupTable.csv")
+    assert len(pd.read_csv(download(run, "submission.csv", server))) == len(lookup)
+    artifacts = {item.path for item in client.list_artifacts(run.info.run_id)}
+    assert {
+        "submission.csv",
+        "metrics.json",
+        "combination.json",
+        "flip_convention.json",
+    } <= artifacts
+    assert {"plots", "models"} <= artifacts
+
+
+def test_two_runs_differ_by_their_parameter_and_each_keeps_its_submission(server, two_runs):
+    first, second = two_runs["runs"]
+    differing = {
+        key
+        for key in first.data.params.keys() & second.data.params.keys()
+        if first.data.params[key] != second.data.params[key]
+    }
+    assert differing == {"full_model.optimizer.learning_rate"}
+    assert first.data.metrics["oof_rmse"] != second.data.metrics["oof_rmse"]
+    kept = [download(run, "submission.csv", server).read_text() for run in (first, second)]
+    assert kept == two_runs["submissions"] and kept[0] != kept[1]
+
+
+def test_an_earlier_runs_submission_is_written_again_from_its_models(server, two_runs, monkeypatch):
+    first, _ = two_runs["runs"]
+    project = two_runs["project"]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", server)
+    command = shlex.split(first.data.tags["rebuild_command"])
+    assert command[:4] == ["kedro", "run", "--pipelines", "predict"]
+    result = kedro_run(project, *command[2:])
+    assert result.returncode == 0, result.stderr[-3000:]
+    path = project / "data" / "demo" / "07_model_output" / "submission.csv"
+    assert path.read_text() == two_runs["submissions"][0]
+
+
+def test_a_failed_run_is_marked_failed_with_its_one_line_error(tmp_path, monkeypatch):
+    project = make_project(tmp_path, monkeypatch)
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    raw = project / "data" / "01_raw"
+    write_demo_files(raw, n_train=40, n_test=10, seed=0)
+    training = pd.read_csv(raw / "training.csv")
+    pixels = training.loc[3, "Image"].split()
+    training.loc[3, "Image"] = " ".join([*pixels[:10], "300", *pixels[11:]])
+    training.to_csv(raw / "training.csv", index=False)
+    result = kedro_run(project, "--pipelines", "data_engineering")
+    assert result.returncode == 1
+    error = result.stderr.strip().splitlines()[-1].removeprefix("Error: ")
+    client = mlflow.MlflowClient(uri)
+    experiment = client.get_experiment_by_name("facial_keypoints")
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "FAILED"
+    assert run.data.tags["error"] == error
+    assert run.data.params["run.pipelines"] == "data_engineering"
