@@ -185,3 +185,54 @@ def test_a_failed_run_is_marked_failed_with_its_one_line_error(tmp_path, monkeyp
     assert run.info.status == "FAILED"
     assert run.data.tags["error"] == error
     assert run.data.params["run.pipelines"] == "data_engineering"
+
+
+def test_a_run_stopped_with_ctrl_c_is_marked_killed(tmp_path, monkeypatch):
+    project = make_project(tmp_path, monkeypatch)
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kedro",
+            "run",
+            "--env",
+            "demo",
+            "--params",
+            "full_model.epochs=100",
+        ],
+        cwd=project,
+        env={**os.environ, "MLFLOW_TRACKING_URI": uri, "KEDRO_DISABLE_TELEMETRY": "true"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert run.stdout is not None
+    # Stopped as soon as its MLflow run starts: later, TensorFlow's threads sometimes abort the
+    # process on SIGINT before Python can exit (with tracking off too), and nothing is recorded.
+    for line in run.stdout:
+        if "has started" in line:
+            break
+    run.send_signal(signal.SIGINT)
+    run.communicate(timeout=120)
+    assert run.returncode == 1
+    client = mlflow.MlflowClient(uri)
+    (stopped,) = client.search_runs([client.get_experiment_by_name(EXPERIMENT).experiment_id])
+    assert stopped.info.status == "KILLED"
+
+
+def test_a_pipeline_listed_in_disable_tracking_runs_and_records_nothing(tmp_path, monkeypatch):
+    project = make_project(tmp_path, monkeypatch)
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    write_demo_files(project / "data" / "01_raw", n_train=40, n_test=10, seed=0)
+    (project / "conf" / "local" / "mlflow.yml").write_text(
+        "tracking:\n  disable_tracking:\n    pipelines: [data_engineering]\n"
+    )
+    result = kedro_run(project, "--pipelines", "data_engineering")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (project / "data" / "05_model_input" / "folds.csv").is_file()
+    client = mlflow.MlflowClient(uri)
+    assert (
+        client.search_runs([client.get_experiment_by_name("facial_keypoints").experiment_id]) == []
+    )

@@ -147,10 +147,11 @@ class TrackingHook(MlflowHook):
     ) -> None:
         """Start the MLflow run; record the parameters, the code and the package versions."""
         self.run_id, self.rebuild = None, None
+        self._started = time.perf_counter()
         super().before_pipeline_run(run_params, pipeline, catalog)
         if not self._is_mlflow_enabled:
             return
-        self._open, self._started = True, time.perf_counter()
+        self._open = True
         self._catalog, self._run_params = catalog, run_params
         self._predict_inputs = pipeline.only_nodes_with_tags("predict").inputs()
         pipelines = run_params.get("pipeline_names") or ["__default__"]
@@ -190,6 +191,8 @@ class TrackingHook(MlflowHook):
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Node) -> None:
         """Log a saved dataset's metrics, training history and file, as its metadata asks."""
+        if not self._open:
+            return
         dataset, settings = self._tracked(dataset_name)
         client = mlflow.MlflowClient()
         now = int(time.time() * 1000)
@@ -243,7 +246,7 @@ class TrackingHook(MlflowHook):
         super().on_pipeline_error(error, run_params, pipeline, catalog)
 
     def _tracked(self, dataset_name: str) -> tuple[Any, dict[str, Any]]:
-        """A dataset of the open run and its ``mlflow`` catalog metadata (empty when not tracked)."""
+        """A dataset of the run and its ``mlflow`` catalog metadata (empty when not tracked)."""
         if not self._open or self._catalog is None:
             return None, {}
         dataset = self._catalog.get(dataset_name)
@@ -281,8 +284,14 @@ class TrackingHook(MlflowHook):
 
     def _end_interrupted(self) -> None:
         """A run still open when Python exits (Ctrl-C) ends KILLED, not FINISHED or RUNNING."""
-        if self._open and self.run_id:
-            mlflow.MlflowClient().set_terminated(self.run_id, RunStatus.to_string(RunStatus.KILLED))
+        active = mlflow.active_run()
+        if self.run_id and (self._open or (active and active.info.run_id == self.run_id)):
+            self._record_end()
+            killed = RunStatus.to_string(RunStatus.KILLED)
+            # Ended here, or MLflow's own exit handler would end it FINISHED.
+            while (active := mlflow.active_run()) and active.info.run_id == self.run_id:
+                mlflow.end_run(killed)
+            mlflow.MlflowClient().set_terminated(self.run_id, killed)
 
 
 class RunSummaryHook:
