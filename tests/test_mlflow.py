@@ -1,6 +1,7 @@
 """Runs tracked in MLflow: a real ``mlflow server`` records two demo runs through
 ``MLFLOW_TRACKING_URI``; each run keeps its submission, and an earlier one is rebuilt from its
-models; a failed run is marked FAILED with its error."""
+models; a stopped run is KILLED, an untracked pipeline records nothing. (A failed run's FAILED
+status and error: test_run.py, with the bad pixel.)"""
 
 from __future__ import annotations
 
@@ -166,41 +167,11 @@ def test_an_earlier_runs_submission_is_written_again_from_its_models(server, two
     assert path.read_text() == two_runs["submissions"][0]
 
 
-def test_a_failed_run_is_marked_failed_with_its_one_line_error(tmp_path, monkeypatch):
-    project = make_project(tmp_path, monkeypatch)
-    uri = f"sqlite:///{tmp_path / 'store.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    raw = project / "data" / "01_raw"
-    write_demo_files(raw, n_train=40, n_test=10, seed=0)
-    training = pd.read_csv(raw / "training.csv")
-    pixels = training.loc[3, "Image"].split()
-    training.loc[3, "Image"] = " ".join([*pixels[:10], "300", *pixels[11:]])
-    training.to_csv(raw / "training.csv", index=False)
-    result = kedro_run(project, "--pipelines", "data_engineering")
-    assert result.returncode == 1
-    error = result.stderr.strip().splitlines()[-1].removeprefix("Error: ")
-    client = mlflow.MlflowClient(uri)
-    experiment = client.get_experiment_by_name("facial_keypoints")
-    (run,) = client.search_runs([experiment.experiment_id])
-    assert run.info.status == "FAILED"
-    assert run.data.tags["error"] == error
-    assert run.data.params["run.pipelines"] == "data_engineering"
-
-
 def test_a_run_stopped_with_ctrl_c_is_marked_killed(tmp_path, monkeypatch):
     project = make_project(tmp_path, monkeypatch)
     uri = f"sqlite:///{tmp_path / 'store.db'}"
     run = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kedro",
-            "run",
-            "--env",
-            "demo",
-            "--params",
-            "full_model.epochs=100",
-        ],
+        [sys.executable, "-m", "kedro", "run", "--env", "demo"],
         cwd=project,
         env={**os.environ, "MLFLOW_TRACKING_URI": uri, "KEDRO_DISABLE_TELEMETRY": "true"},
         stdout=subprocess.PIPE,

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import keras
+import mlflow
 import nbformat
 import numpy as np
 import pandas as pd
@@ -98,7 +99,11 @@ def test_a_missing_raw_file_ends_the_run_with_how_to_get_it(project):
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_a_bad_pixel_ends_the_run_with_one_message_and_writes_nothing(project):
+def test_a_bad_pixel_ends_the_run_with_one_message_writes_nothing_and_fails_its_mlflow_run(
+    project, monkeypatch
+):
+    store = f"sqlite:///{project / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
     raw = project / "data" / "01_raw"
     write_demo_files(raw, n_train=40, n_test=10, seed=0)
     training = pd.read_csv(raw / "training.csv")
@@ -113,6 +118,11 @@ def test_a_bad_pixel_ends_the_run_with_one_message_and_writes_nothing(project):
     written = {p.name for p in (project / "data").rglob("*.npz")}
     assert not written & {"training_faces.npz", "training_clean.npz"}
     assert not (project / "data" / "05_model_input" / "folds.csv").exists()
+    client = mlflow.MlflowClient(store)
+    (run,) = client.search_runs([client.get_experiment_by_name("facial_keypoints").experiment_id])
+    assert run.info.status == "FAILED"
+    assert run.data.tags["error"] == last.removeprefix("Error: ")
+    assert run.data.params["run.pipelines"] == "data_engineering"
 
 
 @pytest.fixture(scope="module")
