@@ -19,7 +19,16 @@ from pydantic import BaseModel
 HISTORY_SERIES = ("rmse", "val_rmse")
 
 #: Packages whose versions a run's results depend on (those installed are recorded).
-PACKAGES = ("facial_keypoints", "kedro", "kedro-mlflow", "mlflow", "keras", "tensorflow", "jax")
+PACKAGES = (
+    "facial_keypoints",
+    "kedro",
+    "kedro-mlflow",
+    "mlflow",
+    "keras",
+    "tensorflow",
+    "jax",
+    "torch",
+)
 
 
 def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
