@@ -14,6 +14,7 @@ from facial_keypoints.data.synthetic import make_demo_frames
 from facial_keypoints.keypoints import IMAGE_SIZE
 from facial_keypoints.nn.augment import augment_batch
 from facial_keypoints.params import OnlineAugmentParams, Params, check_parameters
+from facial_keypoints.settings import CONFIG_LOADER_ARGS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -37,10 +38,7 @@ def latest(path: Path) -> Path:
 def load_params(env: str = "base") -> dict[str, Params]:
     """The project's parameters from conf/ (``env`` over base), checked as a run checks them."""
     loader = OmegaConfigLoader(
-        str(PROJECT_ROOT / "conf"),
-        base_env="base",
-        default_run_env=env,
-        merge_strategy={"parameters": "soft"},
+        str(PROJECT_ROOT / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": env}
     )
     return check_parameters(loader["parameters"])
 

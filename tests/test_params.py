@@ -8,7 +8,7 @@ import pytest
 
 from facial_keypoints.keypoints import SPECIALIST_GROUPS
 from facial_keypoints.params import PARAMETERS, ParameterError, check_parameters
-from tests.conftest import load_params
+from tests.conftest import changed, load_params
 
 
 @pytest.fixture
@@ -126,3 +126,12 @@ def test_a_bad_override_is_refused_up_front(raw):
     bad["specialists"]["overrides"] = {"ears": {"epochs": 3}}
     with pytest.raises(ParameterError, match=r"specialists.overrides.ears"):
         check_parameters(bad)
+
+
+def test_the_kaggle_environment_trains_as_the_gpu_environment():
+    kaggle, gpu = load_params("kaggle"), load_params("gpu")
+    assert kaggle["training"].checkpoint_dir == "/kaggle/working/data/06_models/checkpoints"
+    for params in (kaggle, gpu):
+        params["training"] = changed(params["training"], checkpoint_dir="data root")
+    assert kaggle == gpu
+    assert gpu["full_model"] != load_params()["full_model"]

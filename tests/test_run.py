@@ -396,3 +396,45 @@ def test_predicting_with_other_folds_than_trained_is_one_clear_error(trained_cop
     last = result.stderr.strip().splitlines()[-1]
     assert "The trained models come from cv.folds = 2, but this run has cv.folds = 1" in last
     assert "--params cv.folds=2" in last
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every path under ``folder`` with its mode, modification time and content."""
+    return {
+        str(path.relative_to(folder)): (
+            path.stat().st_mode,
+            path.stat().st_mtime_ns,
+            path.read_bytes() if path.is_file() else b"",
+        )
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+def test_the_kaggle_environment_reads_the_mounted_input_and_writes_only_under_working(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "project").mkdir()
+    project = make_project(tmp_path / "project", monkeypatch)
+    raw = tmp_path / "input" / "facial-keypoints-detection"
+    write_demo_files(raw, n_train=200, n_test=30, seed=1, zipped=True)  # as Kaggle ships them
+    for path in [*raw.iterdir(), raw]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    before = snapshot(tmp_path / "input")
+    working = tmp_path / "working"
+    monkeypatch.setenv("FKD_RAW_ROOT", str(raw))
+    monkeypatch.setenv("FKD_WORKING_ROOT", str(working))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")  # the kaggle environment's own store
+    result = kedro_run(
+        project,
+        "--env",
+        "kaggle",
+        "--params",
+        "full_model.epochs=1,specialists.epochs=1,training.verbose=0",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert snapshot(tmp_path / "input") == before  # nothing written, changed or added there
+    submission = pd.read_csv(working / "data" / "07_model_output" / "submission.csv")
+    lookup = pd.read_csv(raw / "IdLookupTable.csv")
+    assert submission["RowId"].tolist() == lookup["RowId"].tolist()
+    assert (working / "mlflow.db").is_file()
+    assert not (project / "data").exists()
