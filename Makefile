@@ -19,8 +19,11 @@ install: $(BIN)/kedro
 run: install
 	$(BIN)/kedro run $(ENV_ARG)
 
+# The whole suite under TensorFlow, then the Keras library and the in-memory pipeline runs again
+# under JAX, the gpu profile's backend (tests/test_run.py runs `kedro run --env gpu` under JAX too).
 test: install
 	$(BIN)/python -m pytest
+	KERAS_BACKEND=jax $(BIN)/python -m pytest tests/nn tests/pipelines
 
 lint: install
 	$(BIN)/ruff check src tests

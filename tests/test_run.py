@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -438,3 +439,28 @@ def test_the_kaggle_environment_reads_the_mounted_input_and_writes_only_under_wo
     assert submission["RowId"].tolist() == lookup["RowId"].tolist()
     assert (working / "mlflow.db").is_file()
     assert not (project / "data").exists()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
+def test_the_gpu_profile_runs_end_to_end_under_jax(tmp_path, monkeypatch):
+    project = make_project(tmp_path, monkeypatch)
+    write_demo_files(project / "data" / "01_raw", n_train=200, n_test=30, seed=2)
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    result = kedro_run(
+        project,
+        "--env",
+        "gpu",
+        "--params",
+        "full_model.epochs=2,specialists.epochs=1,training.verbose=0",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    submission = pd.read_csv(project / "data" / "07_model_output" / "submission.csv")
+    lookup = pd.read_csv(project / "data" / "01_raw" / "IdLookupTable.csv")
+    assert submission["RowId"].tolist() == lookup["RowId"].tolist()
+    assert submission["Location"].between(0, 96).all()
+    client = mlflow.MlflowClient()
+    (run,) = client.search_runs(
+        [client.get_experiment_by_name("facial_keypoints").experiment_id],
+        filter_string="params.`architectures.compact.dense_units` = '1024'",
+    )
+    assert run.data.params["run.keras_backend"] == "jax"
