@@ -145,6 +145,8 @@ class TrainingParams(Params):
     verbose: Literal[0, 1, 2]
     checkpoint_dir: str
     validation_batch_size: int = Field(ge=1)
+    precision: Literal["float32", "mixed_float16", "mixed_bfloat16"]
+    distribution: Literal["auto", "off"]
     augment: OnlineAugmentParams
 
 

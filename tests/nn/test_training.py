@@ -1,5 +1,11 @@
 """Training loop: batches, schedules, resume after a crash, specialists, prediction with flip TTA."""
 
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -9,11 +15,12 @@ from facial_keypoints.nn import checkpoint, training
 from facial_keypoints.nn.architectures import build_model
 from facial_keypoints.nn.batches import FaceBatches
 from facial_keypoints.nn.inference import predict
+from facial_keypoints.nn.layers import HEAD, SCALE
 from facial_keypoints.nn.optimizers import make_optimizer
 from facial_keypoints.nn.specialists import specialist_from
 from facial_keypoints.nn.training import fit, train_full_model
 from facial_keypoints.pipelines.data_engineering.nodes import parse_training
-from tests.conftest import TINY_COMPACT, changed
+from tests.conftest import PROJECT_ROOT, TINY_COMPACT, changed
 
 ALL = list(range(30))
 
@@ -262,3 +269,77 @@ def test_a_damaged_checkpoint_is_set_aside_and_training_starts_fresh(
     assert started == [0, 1, 2, 3] and len(history["loss"]) == 4  # trained from the start
     assert (tmp_path / "full_model.damaged" / "state.json").exists()
     assert "The checkpoint of full_model cannot be read" in caplog.text
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_trains_a_falling_finite_loss_and_saves_a_plain_keras_file(
+    faces, settings, tmp_path, precision
+):
+    params, shared = settings
+    shared = changed(shared, precision=precision, checkpoint_dir=str(tmp_path / "checkpoints"))
+    model, summary = train_full_model(
+        faces, faces, 96.0, changed(params, epochs=6), TINY_COMPACT, shared, "full_model"
+    )
+    assert keras.config.dtype_policy().name == "float32"  # the policy is the run's, not global
+    losses = summary["history"]["loss"]
+    assert np.isfinite(losses).all() and losses[-1] < losses[0]
+    conv = next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+    assert conv.dtype_policy.compute_dtype == precision.removeprefix("mixed_")
+    assert conv.dtype_policy.variable_dtype == "float32"
+    head, scale = model.get_layer(HEAD), model.get_layer(SCALE)
+    assert head.compute_dtype == scale.compute_dtype == "float32"  # pixels and the loss in float32
+    if precision == "mixed_float16":
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)  # no custom_objects: the layers are registered
+    x = faces["images"][:8][..., None].astype("float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+DATA_PARALLEL = """
+import json, sys
+import keras
+from facial_keypoints.data.synthetic import make_demo_frames
+from facial_keypoints.faces import subset
+from facial_keypoints.nn.training import train_full_model
+from facial_keypoints.pipelines.data_engineering.nodes import parse_training
+from tests.conftest import TINY_COMPACT, changed, load_params
+
+params = load_params()
+faces = parse_training(make_demo_frames(n_train=72, n_test=4, seed=3)["training"])
+train, validation = subset(faces, slice(0, 50)), subset(faces, slice(50, 72))
+model = changed(params["full_model"], epochs=3, patience=0, batch_size=16)
+shared = changed(params["training"], seed=0, verbose=0, checkpoint_dir=sys.argv[1])
+_, summary = train_full_model(train, validation, 96.0, model, TINY_COMPACT, shared, "full_model")
+history = summary["history"]
+print(json.dumps({"devices": len(keras.distribution.list_devices()), **history}))
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
+def test_four_devices_train_as_one_under_jax(tmp_path):
+    """Data-parallel over 4 (host) devices: each batch of 16 split 4 ways, the last ones padded
+    with unlabelled faces (50 training faces: 16, 16, 16, 2 -> 4; 22 validation faces -> 24)."""
+    runs = {}
+    for count in (1, 4):
+        env = {
+            **os.environ,
+            "KERAS_BACKEND": "jax",
+            "XLA_FLAGS": f"--xla_force_host_platform_device_count={count}",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+        }
+        result = subprocess.run(
+            [sys.executable, "-c", DATA_PARALLEL, str(tmp_path / str(count))],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=PROJECT_ROOT,
+            timeout=600,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        runs[count] = json.loads(result.stdout.strip().splitlines()[-1])
+    assert runs[1]["devices"] == 1 and runs[4]["devices"] == 4
+    for series in ("val_rmse", "rmse"):
+        assert runs[4][series] == pytest.approx(runs[1][series], abs=1e-4), series

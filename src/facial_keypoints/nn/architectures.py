@@ -21,8 +21,9 @@ INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 
 
 def _head(features: Any, n_outputs: int, mean: Sequence[float], std: Sequence[float]) -> Any:
-    raw = layers.Dense(n_outputs, name=HEAD)(features)
-    return KeypointScale(mean, std, name=SCALE)(raw)
+    # float32 whatever the precision policy: coordinates in pixels need more than 16 bits.
+    raw = layers.Dense(n_outputs, name=HEAD, dtype="float32")(features)
+    return KeypointScale(mean, std, name=SCALE, dtype="float32")(raw)
 
 
 def _inputs() -> tuple[Any, Any]:

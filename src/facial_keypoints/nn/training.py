@@ -6,10 +6,11 @@ All of it is Keras 3 (``keras.ops``), so it trains under the tensorflow, jax and
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,31 @@ from facial_keypoints.nn.specialists import specialist_from
 from facial_keypoints.params import FullModelParams, ModelTrainingParams, TrainingParams
 
 logger = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def compute_setup(training: TrainingParams) -> Iterator[int]:
+    """Keras' precision policy and, with several accelerators, data parallelism over them, while
+    one model is built and trained; yields the number of devices sharing each batch."""
+    policy, distribution = keras.config.dtype_policy(), keras.distribution.distribution()
+    devices = _parallel_devices(training.distribution)
+    keras.config.set_dtype_policy(training.precision)
+    if len(devices) > 1:
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+        logger.info("Training data-parallel over %d devices", len(devices))
+    try:
+        yield len(devices)
+    finally:
+        keras.config.set_dtype_policy(policy)
+        keras.distribution.set_distribution(distribution)
+
+
+def _parallel_devices(distribution: str) -> list[str]:
+    """The devices to share each batch: every one Keras sees, under JAX with ``auto``."""
+    # keras.distribution is complete only for JAX; the other backends train on one device.
+    if distribution == "off" or keras.backend.backend() != "jax":
+        return [""]
+    return keras.distribution.list_devices()
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -53,15 +79,17 @@ def fit(
     params: ModelTrainingParams,
     training: TrainingParams,
     checkpoint_dir: Path,
+    devices: int = 1,
 ) -> dict[str, list[float]]:
-    """Compile and train ``model`` on ``columns`` of the (all 30) keypoints; resumes from
-    ``checkpoint_dir`` if a killed run left a checkpoint there.
+    """Compile and train ``model`` on ``columns`` of the (all 30) keypoints, each batch shared by
+    ``devices``; resumes from ``checkpoint_dir`` if a killed run left a checkpoint there.
 
     Returns the per-epoch history (loss, rmse, val_loss, val_rmse, seconds).
     """
     settings = {
         "model": params.model_dump(),
         "seed": training.seed,
+        "precision": training.precision,
         "augment": training.augment.model_dump(),
     }
     checkpoint = Checkpoint(
@@ -84,9 +112,16 @@ def fit(
                 training.augment,
                 mirror,
                 start_epoch=done,
+                multiple=devices,
             ),
             validation_data=FaceBatches(
-                *validation, training.validation_batch_size, training.seed, columns, None, mirror
+                *validation,
+                training.validation_batch_size,
+                training.seed,
+                columns,
+                None,
+                mirror,
+                multiple=devices,
             ),
             epochs=params.epochs,
             initial_epoch=done,
@@ -135,24 +170,27 @@ def train_full_model(
     rows = training_rows(train, columns, params.train_rows)
     keypoints = train["keypoints"][rows]
     mean, std = np.nanmean(keypoints, axis=0), np.nanstd(keypoints, axis=0)
-    model = build_model(params.architecture, len(columns), mean, std, options)
-    logger.info(
-        "Training %s (%s parameters) on %d faces",
-        model.name,
-        f"{model.count_params():,}",
-        int(rows.sum()),
-    )
-    history = fit(
-        model,
-        (train["images"][rows], keypoints),
-        (validation["images"], validation["keypoints"]),
-        std,
-        columns,
-        mirror,
-        params,
-        training,
-        Path(training.checkpoint_dir) / checkpoint,
-    )
+    with compute_setup(training) as devices:
+        model = build_model(params.architecture, len(columns), mean, std, options)
+        logger.info(
+            "Training %s (%s parameters, %s) on %d faces",
+            model.name,
+            f"{model.count_params():,}",
+            training.precision,
+            int(rows.sum()),
+        )
+        history = fit(
+            model,
+            (train["images"][rows], keypoints),
+            (validation["images"], validation["keypoints"]),
+            std,
+            columns,
+            mirror,
+            params,
+            training,
+            Path(training.checkpoint_dir) / checkpoint,
+            devices,
+        )
     return model, summary(history, int(rows.sum()))
 
 
@@ -171,17 +209,19 @@ def train_specialist(
     keras.utils.set_random_seed(training.seed)
     columns = columns_of(SPECIALIST_GROUPS[group])
     rows = training_rows(train, columns, params.train_rows)
-    model = specialist_from(full_model, columns, group)
-    logger.info("Specialist %s: %d coordinates, %d faces", group, len(columns), int(rows.sum()))
-    history = fit(
-        model,
-        (train["images"][rows], train["keypoints"][rows]),
-        (validation["images"], validation["keypoints"]),
-        output_scale(model).std,
-        columns,
-        mirror,
-        params,
-        training,
-        Path(training.checkpoint_dir) / checkpoint,
-    )
+    with compute_setup(training) as devices:
+        model = specialist_from(full_model, columns, group)
+        logger.info("Specialist %s: %d coordinates, %d faces", group, len(columns), int(rows.sum()))
+        history = fit(
+            model,
+            (train["images"][rows], train["keypoints"][rows]),
+            (validation["images"], validation["keypoints"]),
+            output_scale(model).std,
+            columns,
+            mirror,
+            params,
+            training,
+            Path(training.checkpoint_dir) / checkpoint,
+            devices,
+        )
     return model, summary(history, int(rows.sum()))
