@@ -38,22 +38,24 @@ def compute_setup(training: TrainingParams) -> Iterator[int]:
     policy, distribution = keras.config.dtype_policy(), keras.distribution.distribution()
     devices = _parallel_devices(training.distribution)
     keras.config.set_dtype_policy(training.precision)
-    if len(devices) > 1:
+    if devices:
         keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
         logger.info("Training data-parallel over %d devices", len(devices))
     try:
-        yield len(devices)
+        yield len(devices) or 1
     finally:
         keras.config.set_dtype_policy(policy)
         keras.distribution.set_distribution(distribution)
 
 
 def _parallel_devices(distribution: str) -> list[str]:
-    """The devices to share each batch: every one Keras sees, under JAX with ``auto``."""
+    """The devices to share each batch (every one Keras sees, under JAX with ``auto``); none when
+    there is only one."""
     # keras.distribution is complete only for JAX; the other backends train on one device.
     if distribution == "off" or keras.backend.backend() != "jax":
-        return [""]
-    return keras.distribution.list_devices()
+        return []
+    devices = keras.distribution.list_devices()
+    return devices if len(devices) > 1 else []
 
 
 class EpochTimer(keras.callbacks.Callback):
