@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,6 +31,28 @@ def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         uri = f"sqlite:///{folder / 'mlflow.db'}"
         patch.setenv("MLFLOW_TRACKING_URI", uri)
         yield uri
+
+
+@pytest.fixture
+def own_mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A store for this test alone (MLFLOW_TRACKING_URI), so the runs there are its own."""
+    uri = f"sqlite:///{tmp_path / 'own-mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    return uri
+
+
+def run_python(code: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """``python -c code args`` in a fresh process from the project root, with ``env`` set (a
+    Keras backend, XLA flags) and TensorFlow's start-up lines silenced."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env},
+        cwd=PROJECT_ROOT,
+        timeout=600,
+        check=False,
+    )
 
 
 def latest(path: Path) -> Path:

@@ -167,13 +167,13 @@ def test_an_earlier_runs_submission_is_written_again_from_its_models(server, two
     assert path.read_text() == two_runs["submissions"][0]
 
 
-def test_a_run_stopped_with_ctrl_c_is_marked_killed(tmp_path, monkeypatch):
+def test_a_run_stopped_with_ctrl_c_is_marked_killed(tmp_path, monkeypatch, own_mlflow_store):
     project = make_project(tmp_path, monkeypatch)
-    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    uri = own_mlflow_store
     run = subprocess.Popen(
         [sys.executable, "-m", "kedro", "run", "--env", "demo"],
         cwd=project,
-        env={**os.environ, "MLFLOW_TRACKING_URI": uri, "KEDRO_DISABLE_TELEMETRY": "true"},
+        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -192,10 +192,11 @@ def test_a_run_stopped_with_ctrl_c_is_marked_killed(tmp_path, monkeypatch):
     assert stopped.info.status == "KILLED"
 
 
-def test_a_pipeline_listed_in_disable_tracking_runs_and_records_nothing(tmp_path, monkeypatch):
+def test_a_pipeline_listed_in_disable_tracking_runs_and_records_nothing(
+    tmp_path, monkeypatch, own_mlflow_store
+):
     project = make_project(tmp_path, monkeypatch)
-    uri = f"sqlite:///{tmp_path / 'store.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    uri = own_mlflow_store
     write_demo_files(project / "data" / "01_raw", n_train=40, n_test=10, seed=0)
     (project / "conf" / "local" / "mlflow.yml").write_text(
         "tracking:\n  disable_tracking:\n    pipelines: [data_engineering]\n"

@@ -101,10 +101,9 @@ def test_a_missing_raw_file_ends_the_run_with_how_to_get_it(project):
 
 
 def test_a_bad_pixel_ends_the_run_with_one_message_writes_nothing_and_fails_its_mlflow_run(
-    project, monkeypatch
+    project, own_mlflow_store
 ):
-    store = f"sqlite:///{project / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    store = own_mlflow_store
     raw = project / "data" / "01_raw"
     write_demo_files(raw, n_train=40, n_test=10, seed=0)
     training = pd.read_csv(raw / "training.csv")

@@ -35,10 +35,14 @@ class ParameterCheckHook:
     """Every parameter block checked as soon as the configuration is loaded, before any node runs;
     with ``kaggle.submit`` on, the kaggle package and credentials too (not after a whole run)."""
 
+    def __init__(self) -> None:
+        """No parameters until a context is created."""
+        self.parameters: dict[str, Params] = {}
+
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
         """Raise one clear error for the first parameter that is not allowed; shape the pipelines."""
-        params = check_parameters(context.config_loader["parameters"])
+        params = self.parameters = check_parameters(context.config_loader["parameters"])
         use_folds(params["cv"].folds)
         if params["kaggle"].submit:
             try:
@@ -117,10 +121,10 @@ class TrackingHook(MlflowHook):
       this run's models, and ``error``, the one-line error of a failed run.
     """
 
-    def __init__(self) -> None:
-        """No run until a pipeline starts."""
+    def __init__(self, checked: ParameterCheckHook) -> None:
+        """No run until a pipeline starts; the run's parameters are those ``checked`` checked."""
         super().__init__()
-        self._parameters: dict[str, Params] = {}
+        self._checked = checked
         self._catalog: DataCatalog | None = None
         self._run_params: dict[str, Any] = {}
         self._predict_inputs: set[str] = set()
@@ -136,9 +140,8 @@ class TrackingHook(MlflowHook):
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
-        """Set up MLflow from mlflow.yml (kedro-mlflow) and keep the run's parameters."""
+        """Set up MLflow from mlflow.yml (kedro-mlflow)."""
         super().after_context_created(context)
-        self._parameters = check_parameters(context.config_loader["parameters"])
         self._project_path = Path(context.project_path)
 
     @hook_impl
@@ -157,7 +160,7 @@ class TrackingHook(MlflowHook):
         pipelines = run_params.get("pipeline_names") or ["__default__"]
         mlflow.log_params(
             {
-                **tracking.flatten(self._parameters),
+                **tracking.flatten(self._checked.parameters),
                 "run.env": run_params.get("env") or "local",
                 "run.pipelines": "+".join(pipelines),
             }
@@ -222,9 +225,10 @@ class TrackingHook(MlflowHook):
         """Record the wall time, backend, device and Kaggle message; end the run."""
         if self._open:
             self._record_end()
-            if "submission" in pipeline.all_outputs() and self._parameters["kaggle"].submit:
+            if "submission" in pipeline.all_outputs() and self._checked.parameters["kaggle"].submit:
                 message = kaggle_api.submission_message(
-                    self._parameters["kaggle"].message, catalog.load("combination")["oof_rmse"]
+                    self._checked.parameters["kaggle"].message,
+                    catalog.load("combination")["oof_rmse"],
                 )
                 mlflow.set_tag("kaggle.message", message)
         super().after_pipeline_run(run_params, pipeline, catalog)
@@ -265,7 +269,7 @@ class TrackingHook(MlflowHook):
                     load_versions[name] = version
         blocks = {name.removeprefix("params:") for name in self._predict_inputs}
         extra = tracking.flatten(self._run_params.get("extra_params") or {})
-        params = {"cv.folds": self._parameters["cv"].folds}
+        params = {"cv.folds": self._checked.parameters["cv"].folds}
         params |= {
             key: value
             for key, value in extra.items()
@@ -337,4 +341,4 @@ def _file(dataset: Any) -> Path:
 
 def _path(catalog: DataCatalog, name: str) -> str:
     """Where a file dataset lives, relative to the current folder."""
-    return os.path.relpath(catalog.get(name).filepath)
+    return os.path.relpath(_file(catalog.get(name)))

@@ -12,16 +12,18 @@ from facial_keypoints.hooks import (
     TrackingHook,
 )
 
-_tracking = TrackingHook()
+_checks = ParameterCheckHook()
+_tracking = TrackingHook(_checks)
 
-# Instantiated project hooks, executed in a Last-In-First-Out (LIFO) order: the demo files exist
-# before tracking fingerprints them, and the summary is printed while the MLflow run is still open.
+# Instantiated project hooks, executed in a Last-In-First-Out (LIFO) order: parameters are checked
+# first, the demo files exist before tracking fingerprints them, and the summary is printed while
+# the MLflow run is still open.
 HOOKS = (
     _tracking,
     RunSummaryHook(_tracking),
     StaleSubmissionHook(),
     DemoDataHook(),
-    ParameterCheckHook(),
+    _checks,
 )
 
 # kedro-mlflow's own hook is replaced by TrackingHook, which extends it.

@@ -2,9 +2,6 @@
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -13,7 +10,7 @@ import pytest
 from facial_keypoints.nn.architectures import ARCHITECTURES, build_model
 from facial_keypoints.nn.losses import MaskedMSE, MaskedRMSE
 from facial_keypoints.params import ArchitecturesParams
-from tests.conftest import load_params
+from tests.conftest import load_params, run_python
 
 MEAN, STD = [48.0] * 30, [4.0] * 30
 OPTIONS = load_params()["architectures"]
@@ -46,15 +43,7 @@ def test_nouri_has_the_published_parameter_count():
 def test_every_architecture_trains_one_step(backend):
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed")
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run(
-        [sys.executable, "-c", ONE_STEP, json.dumps(OPTIONS.model_dump())],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
+    result = run_python(ONE_STEP, json.dumps(OPTIONS.model_dump()), KERAS_BACKEND=backend)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["backend"] == backend

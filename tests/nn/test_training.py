@@ -2,9 +2,6 @@
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -20,7 +17,7 @@ from facial_keypoints.nn.optimizers import make_optimizer
 from facial_keypoints.nn.specialists import specialist_from
 from facial_keypoints.nn.training import fit, train_full_model
 from facial_keypoints.pipelines.data_engineering.nodes import parse_training
-from tests.conftest import PROJECT_ROOT, TINY_COMPACT, changed
+from tests.conftest import TINY_COMPACT, changed, run_python
 
 ALL = list(range(30))
 
@@ -323,20 +320,11 @@ def test_four_devices_train_as_one_under_jax(tmp_path):
     with unlabelled faces (50 training faces: 16, 16, 16, 2 -> 4; 22 validation faces -> 24)."""
     runs = {}
     for count in (1, 4):
-        env = {
-            **os.environ,
-            "KERAS_BACKEND": "jax",
-            "XLA_FLAGS": f"--xla_force_host_platform_device_count={count}",
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-        }
-        result = subprocess.run(
-            [sys.executable, "-c", DATA_PARALLEL, str(tmp_path / str(count))],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=PROJECT_ROOT,
-            timeout=600,
-            check=False,
+        result = run_python(
+            DATA_PARALLEL,
+            str(tmp_path / str(count)),
+            KERAS_BACKEND="jax",
+            XLA_FLAGS=f"--xla_force_host_platform_device_count={count}",
         )
         assert result.returncode == 0, result.stderr[-3000:]
         runs[count] = json.loads(result.stdout.strip().splitlines()[-1])

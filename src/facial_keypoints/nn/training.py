@@ -32,9 +32,9 @@ logger = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def compute_setup(training: TrainingParams) -> Iterator[int]:
+def compute_setup(training: TrainingParams) -> Iterator[None]:
     """Keras' precision policy and, with several accelerators, data parallelism over them, while
-    one model is built and trained; yields the number of devices sharing each batch."""
+    one model is built and trained."""
     policy, distribution = keras.config.dtype_policy(), keras.distribution.distribution()
     devices = _parallel_devices(training.distribution)
     keras.config.set_dtype_policy(training.precision)
@@ -42,7 +42,7 @@ def compute_setup(training: TrainingParams) -> Iterator[int]:
         keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
         logger.info("Training data-parallel over %d devices", len(devices))
     try:
-        yield len(devices) or 1
+        yield
     finally:
         keras.config.set_dtype_policy(policy)
         keras.distribution.set_distribution(distribution)
@@ -56,6 +56,12 @@ def _parallel_devices(distribution: str) -> list[str]:
         return []
     devices = keras.distribution.list_devices()
     return devices if len(devices) > 1 else []
+
+
+def _devices_per_batch() -> int:
+    """How many devices share each batch under the distribution in force (1 without one)."""
+    distribution = keras.distribution.distribution()
+    return 1 if distribution is None else int(distribution.device_mesh.devices.size)
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -81,10 +87,10 @@ def fit(
     params: ModelTrainingParams,
     training: TrainingParams,
     checkpoint_dir: Path,
-    devices: int = 1,
 ) -> dict[str, list[float]]:
-    """Compile and train ``model`` on ``columns`` of the (all 30) keypoints, each batch shared by
-    ``devices``; resumes from ``checkpoint_dir`` if a killed run left a checkpoint there.
+    """Compile and train ``model`` on ``columns`` of the (all 30) keypoints, on the devices of the
+    distribution in force (:func:`compute_setup`); resumes from ``checkpoint_dir`` if a killed run
+    left a checkpoint there.
 
     Returns the per-epoch history (loss, rmse, val_loss, val_rmse, seconds).
     """
@@ -104,6 +110,7 @@ def fit(
         metrics=[MaskedRMSE()],
     )
     done = checkpoint.restore(model)
+    devices = _devices_per_batch()
     if done < params.epochs and not checkpoint.stopped:
         model.fit(
             FaceBatches(
@@ -172,7 +179,7 @@ def train_full_model(
     rows = training_rows(train, columns, params.train_rows)
     keypoints = train["keypoints"][rows]
     mean, std = np.nanmean(keypoints, axis=0), np.nanstd(keypoints, axis=0)
-    with compute_setup(training) as devices:
+    with compute_setup(training):
         model = build_model(params.architecture, len(columns), mean, std, options)
         logger.info(
             "Training %s (%s parameters, %s) on %d faces",
@@ -191,7 +198,6 @@ def train_full_model(
             params,
             training,
             Path(training.checkpoint_dir) / checkpoint,
-            devices,
         )
     return model, summary(history, int(rows.sum()))
 
@@ -211,7 +217,7 @@ def train_specialist(
     keras.utils.set_random_seed(training.seed)
     columns = columns_of(SPECIALIST_GROUPS[group])
     rows = training_rows(train, columns, params.train_rows)
-    with compute_setup(training) as devices:
+    with compute_setup(training):
         model = specialist_from(full_model, columns, group)
         logger.info("Specialist %s: %d coordinates, %d faces", group, len(columns), int(rows.sum()))
         history = fit(
@@ -224,6 +230,5 @@ def train_specialist(
             params,
             training,
             Path(training.checkpoint_dir) / checkpoint,
-            devices,
         )
     return model, summary(history, int(rows.sum()))
