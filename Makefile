@@ -31,7 +31,7 @@ lint: install
 	$(BIN)/lint-imports
 
 benchmark: install
-	$(BIN)/python -m facial_keypoints.benchmark --data $(RAW)
+	$(BIN)/python -m facial_keypoints.tools.benchmark --data $(RAW)
 
 clean-demo:
 	rm -rf data/demo

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from kedro.config import OmegaConfigLoader
 
-from facial_keypoints.data.synthetic import make_demo_frames
-from facial_keypoints.keypoints import IMAGE_SIZE
-from facial_keypoints.nn.augment import augment_batch
-from facial_keypoints.params import OnlineAugmentParams, Params, check_parameters
+from facial_keypoints.arrays.synthetic import make_demo_frames
+from facial_keypoints.domain.keypoints import IMAGE_SIZE
+from facial_keypoints.domain.params import OnlineAugmentParams, Params, check_parameters
+from facial_keypoints.nn.online_augment import augment_batch
 from facial_keypoints.settings import CONFIG_LOADER_ARGS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

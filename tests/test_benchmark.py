@@ -1,9 +1,9 @@
 """The benchmark harness measures what it says on small generated data."""
 
-from facial_keypoints.benchmark import benchmark_cli, benchmark_load, benchmark_training
-from facial_keypoints.data.synthetic import write_demo_files
+from facial_keypoints.arrays.synthetic import write_demo_files
 from facial_keypoints.nn.architectures import ARCHITECTURES
 from facial_keypoints.pipelines.data_engineering.nodes import parse_training
+from facial_keypoints.tools.benchmark import benchmark_cli, benchmark_load, benchmark_training
 from tests.conftest import PROJECT_ROOT
 
 

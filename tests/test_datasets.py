@@ -23,7 +23,7 @@ from facial_keypoints.datasets import (
     NpzDataset,
     RawFileError,
 )
-from facial_keypoints.errors import InputDataError, find_input_error
+from facial_keypoints.domain.errors import InputDataError, find_input_error
 from facial_keypoints.nn.architectures import build_model
 
 

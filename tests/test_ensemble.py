@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from facial_keypoints.ensemble import ambiguity, combine, fit_combination, views_needed
-from facial_keypoints.faces import rmse
-from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
+from facial_keypoints.arrays.stacking import ambiguity, combine, fit_combination, views_needed
+from facial_keypoints.domain.faces import rmse
+from facial_keypoints.domain.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
 
 N = 400
 

@@ -4,7 +4,7 @@ import importlib.util
 
 import pytest
 
-from facial_keypoints import kaggle_api as kaggle
+from facial_keypoints.tools import kaggle_client as kaggle
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The vocabulary every pipeline shares."""
 
-from facial_keypoints.keypoints import (
+from facial_keypoints.domain.keypoints import (
     COLUMNS,
     FLIP_PAIRS,
     FLIP_PERMUTATION,

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from mlflow.entities import Run
 
-from facial_keypoints.data.synthetic import write_demo_files
+from facial_keypoints.arrays.synthetic import write_demo_files
 from tests.test_run import kedro_run, make_project
 
 pytestmark = pytest.mark.slow

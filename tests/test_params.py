@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from facial_keypoints.keypoints import SPECIALIST_GROUPS
-from facial_keypoints.params import PARAMETERS, ParameterError, check_parameters
+from facial_keypoints.domain.keypoints import SPECIALIST_GROUPS
+from facial_keypoints.domain.params import PARAMETERS, ParameterError, check_parameters
 from tests.conftest import changed, load_params
 
 

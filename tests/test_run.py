@@ -22,8 +22,8 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from nbclient import NotebookClient
 
-from facial_keypoints.data.synthetic import draw_faces, write_demo_files
-from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS
+from facial_keypoints.arrays.synthetic import draw_faces, write_demo_files
+from facial_keypoints.domain.keypoints import COLUMNS, SPECIALIST_GROUPS
 from facial_keypoints.pipelines.data_engineering.nodes import validate_lookup
 from facial_keypoints.pipelines.predict.nodes import (
     average_folds,

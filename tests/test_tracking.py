@@ -1,4 +1,4 @@
-"""What an MLflow run records, as plain values (tracking.py); the runs themselves are in test_mlflow."""
+"""What an MLflow run records, as plain values (hooks/run_record.py, domain/nested.py); the runs themselves are in test_mlflow."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import kedro
 import mlflow
 import pytest
 
-from facial_keypoints import tracking
-from facial_keypoints.params import CVParams
+from facial_keypoints.domain import nested
+from facial_keypoints.domain.params import CVParams
+from facial_keypoints.hooks import run_record
 
 
 def test_parameters_flatten_to_dotted_keys_through_models_and_mappings():
     cv = CVParams(folds=5, seed=1, validation_fraction=0.2, duplicate_threshold=5.0)
-    flat = tracking.flatten({"cv": cv, "full_model": {"optimizer": {"learning_rate": 0.002}}})
+    flat = nested.flatten({"cv": cv, "full_model": {"optimizer": {"learning_rate": 0.002}}})
     assert flat == {
         "cv.folds": 5,
         "cv.seed": 1,
@@ -23,7 +24,7 @@ def test_parameters_flatten_to_dotted_keys_through_models_and_mappings():
         "cv.duplicate_threshold": 5.0,
         "full_model.optimizer.learning_rate": 0.002,
     }
-    assert tracking.flatten({"enabled": ["a", "b"], "overrides": {}}) == {
+    assert nested.flatten({"enabled": ["a", "b"], "overrides": {}}) == {
         "enabled": ["a", "b"],
         "overrides": {},
     }
@@ -38,7 +39,7 @@ def test_metrics_are_the_finite_numbers_of_a_report():
         "worst_keypoints": ["nose_tip_x"],
         "ensemble": {"gain": float("nan")},
     }
-    assert tracking.numbers(report) == {
+    assert nested.numbers(report) == {
         "oof_rmse": 1.3,
         "folds": 5.0,
         "per_model.model_0.oof_rmse": 3.7,
@@ -48,7 +49,7 @@ def test_metrics_are_the_finite_numbers_of_a_report():
 
 def test_a_training_history_is_one_step_per_epoch_from_1():
     summary = {"history": {"rmse": [3.0, 2.0], "val_rmse": [2.5, 2.1], "loss": [9.0, 4.0]}}
-    assert list(tracking.history(summary, "fold_0.full_model")) == [
+    assert list(run_record.history(summary, "fold_0.full_model")) == [
         ("fold_0.full_model.rmse", 3.0, 1),
         ("fold_0.full_model.rmse", 2.0, 2),
         ("fold_0.full_model.val_rmse", 2.5, 1),
@@ -66,28 +67,28 @@ def test_the_git_state_names_the_commit_and_a_changed_tracked_file(tmp_path):
             check=True,
         ).stdout.strip()
 
-    assert tracking.git_state(tmp_path) == {"git.commit": "none (not a git checkout)"}
+    assert run_record.git_state(tmp_path) == {"git.commit": "none (not a git checkout)"}
     git("init", "-q")
     (tmp_path / "code.py").write_text("a = 1\n")
     git("add", "code.py")
     git("commit", "-q", "-m", "first")
     commit = git("rev-parse", "HEAD")
     (tmp_path / "data.csv").write_text("untracked output\n")
-    assert tracking.git_state(tmp_path) == {"git.commit": commit, "git.dirty": "false"}
+    assert run_record.git_state(tmp_path) == {"git.commit": commit, "git.dirty": "false"}
     (tmp_path / "code.py").write_text("a = 2\n")
-    assert tracking.git_state(tmp_path) == {"git.commit": commit, "git.dirty": "true"}
+    assert run_record.git_state(tmp_path) == {"git.commit": commit, "git.dirty": "true"}
 
 
 def test_the_fingerprint_of_a_file_is_its_sha256(tmp_path):
     path = tmp_path / "training.csv"
     path.write_bytes(b"abc")
     expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-    assert tracking.sha256(path) == expected
+    assert run_record.sha256(path) == expected
 
 
 @pytest.mark.parametrize("env", [None, "demo"])
 def test_the_rebuild_command_pins_every_version_and_parses_back(env):
-    command = tracking.rebuild_command(
+    command = run_record.rebuild_command(
         env,
         {"cv.folds": 2, "combination.flip_tta": "auto"},
         {
@@ -105,7 +106,7 @@ def test_the_rebuild_command_pins_every_version_and_parses_back(env):
 
 
 def test_versions_name_the_installed_packages():
-    found = tracking.versions()
+    found = run_record.versions()
     assert found["version.kedro"] == kedro.__version__
     assert found["version.mlflow"] == mlflow.__version__
     assert "version.pandas" not in found  # only the packages listed

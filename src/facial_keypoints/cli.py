@@ -15,7 +15,7 @@ from typing import Any
 import click
 from kedro.framework.cli.project import run as kedro_run
 
-from facial_keypoints.errors import find_input_error
+from facial_keypoints.domain.errors import find_input_error
 
 
 def _with_clear_input_errors(callback: Callable[..., Any]) -> Callable[..., Any]:

@@ -2,6 +2,8 @@
 from the Kedro defaults. For further information, including these default values, see
 https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration"""
 
+import warnings
+
 from omegaconf.resolvers import oc
 
 from facial_keypoints.hooks import (
@@ -11,6 +13,12 @@ from facial_keypoints.hooks import (
     StaleSubmissionHook,
     TrackingHook,
 )
+
+# Third-party warnings a user can do nothing about, printed by every `kedro` command otherwise: Kedro
+# registers the config loader's resolvers through OmegaConf's deprecated call, and MLflow asks for
+# type hints on a model class of kedro-mlflow's when kedro-mlflow's command-line plugin loads.
+warnings.filterwarnings("ignore", r"register_new_resolver\(\) is deprecated", UserWarning)
+warnings.filterwarnings("ignore", r"(?s).*Add type hints to the `predict` method", UserWarning)
 
 _checks = ParameterCheckHook()
 _tracking = TrackingHook(_checks)

@@ -7,9 +7,9 @@ import keras
 import numpy as np
 import pytest
 
+from facial_keypoints.domain.params import ArchitecturesParams
 from facial_keypoints.nn.architectures import ARCHITECTURES, build_model
 from facial_keypoints.nn.losses import MaskedMSE, MaskedRMSE
-from facial_keypoints.params import ArchitecturesParams
 from tests.conftest import load_params, run_python
 
 MEAN, STD = [48.0] * 30, [4.0] * 30

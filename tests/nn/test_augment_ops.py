@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from facial_keypoints.keypoints import COLUMNS, IMAGE_SIZE
+from facial_keypoints.domain.keypoints import COLUMNS, IMAGE_SIZE
 from tests.conftest import augment, dotted_faces
 
 PIXEL_OF = {96.0: math.floor, 95.0: round}

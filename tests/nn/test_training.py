@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
+from facial_keypoints.domain.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
 from facial_keypoints.nn import checkpoint, training
 from facial_keypoints.nn.architectures import build_model
 from facial_keypoints.nn.batches import FaceBatches
@@ -297,8 +297,8 @@ def test_mixed_precision_trains_a_falling_finite_loss_and_saves_a_plain_keras_fi
 DATA_PARALLEL = """
 import json, sys
 import keras
-from facial_keypoints.data.synthetic import make_demo_frames
-from facial_keypoints.faces import subset
+from facial_keypoints.arrays.synthetic import make_demo_frames
+from facial_keypoints.domain.faces import subset
 from facial_keypoints.nn.training import train_full_model
 from facial_keypoints.pipelines.data_engineering.nodes import parse_training
 from tests.conftest import TINY_COMPACT, changed, load_params

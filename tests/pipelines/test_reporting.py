@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
+from facial_keypoints.domain.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
 from facial_keypoints.pipelines.reporting.nodes import (
     compute_metrics,
     format_metrics,

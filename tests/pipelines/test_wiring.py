@@ -11,9 +11,9 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
 
-from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS
+from facial_keypoints.domain.keypoints import COLUMNS, SPECIALIST_GROUPS
 from facial_keypoints.pipelines import data_engineering, modelling, predict, reporting
-from facial_keypoints.pipelines.shared import specialist_dataset
+from facial_keypoints.pipelines.catalog_names import specialist_dataset
 from tests.conftest import TINY_COMPACT, changed, load_params
 
 FOLDS = 2  # the smallest number of folds that averages
@@ -139,6 +139,8 @@ def test_reporting_wiring(runs):
     out = runs["reporting"]
     assert {
         "metrics",
+        "metrics_table",
+        "tracked_metrics",
         "loss_curves_plot",
         "keypoint_rmse_plot",
         "fold_rmse_plot",
@@ -147,4 +149,6 @@ def test_reporting_wiring(runs):
     } == set(out)
     assert out["metrics"]["per_model"]["model_0"]["oof_rmse"] > 0
     assert list(out["metrics"]["per_fold"]) == [f"fold_{k}" for k in range(FOLDS)]
+    assert "final_combination" in out["metrics_table"]
+    assert out["tracked_metrics"]["oof_rmse"] == out["metrics"]["oof_rmse"]
     assert out["loss_curves_plot"].axes

@@ -1,18 +1,20 @@
 """The project's Kedro datasets: Kaggle's raw CSVs (zipped or not) and atomically written artefacts."""
 
-from facial_keypoints.datasets.atomic import (
+from facial_keypoints.datasets.artefacts import (
     ArtefactError,
     AtomicCSVDataset,
     AtomicJSONDataset,
+    AtomicTextDataset,
     KerasModelDataset,
     NpzDataset,
 )
-from facial_keypoints.datasets.raw import KaggleCSVDataset, RawFileError
+from facial_keypoints.datasets.kaggle_csv import KaggleCSVDataset, RawFileError
 
 __all__ = [
     "ArtefactError",
     "AtomicCSVDataset",
     "AtomicJSONDataset",
+    "AtomicTextDataset",
     "KaggleCSVDataset",
     "KerasModelDataset",
     "NpzDataset",

@@ -17,7 +17,7 @@ KerasModel = Any
 
 _SUBMODULES = (
     "architectures",
-    "augment",
+    "online_augment",
     "batches",
     "checkpoint",
     "devices",

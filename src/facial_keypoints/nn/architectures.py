@@ -14,7 +14,7 @@ from typing import Any
 import keras
 from keras import layers
 
-from facial_keypoints.keypoints import IMAGE_SIZE
+from facial_keypoints.domain.keypoints import IMAGE_SIZE
 from facial_keypoints.nn.layers import HEAD, SCALE, KeypointScale
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)

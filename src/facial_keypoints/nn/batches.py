@@ -9,8 +9,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from facial_keypoints.nn.augment import augment_batch
-from facial_keypoints.params import OnlineAugmentParams
+from facial_keypoints.domain.params import OnlineAugmentParams
+from facial_keypoints.nn.online_augment import augment_batch
 
 
 class FaceBatches(keras.utils.PyDataset):

@@ -13,8 +13,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from facial_keypoints.errors import first_line
-from facial_keypoints.files import atomic_write
+from facial_keypoints.domain.atomic import atomic_write
+from facial_keypoints.domain.errors import first_line
 
 logger = logging.getLogger(__name__)
 

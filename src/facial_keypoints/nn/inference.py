@@ -1,4 +1,4 @@
-"""Predictions of the full model and the specialists as *views* (:mod:`facial_keypoints.ensemble`):
+"""Predictions of the full model and the specialists as *views* (:mod:`facial_keypoints.arrays.stacking`):
 each model on the faces as they are and, for flip test-time augmentation, on the mirrored faces."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from facial_keypoints.ensemble import FULL_MODEL, MIRRORED, specialist_view
-from facial_keypoints.geometry import flip_keypoints
-from facial_keypoints.keypoints import ALL_COLUMNS, SPECIALIST_GROUPS, columns_of
-from facial_keypoints.params import CombinationParams
+from facial_keypoints.arrays.stacking import FULL_MODEL, MIRRORED, specialist_view
+from facial_keypoints.domain.geometry import flip_keypoints
+from facial_keypoints.domain.keypoints import ALL_COLUMNS, SPECIALIST_GROUPS, columns_of
+from facial_keypoints.domain.params import CombinationParams
 
 
 def predict_pixels(model: keras.Model, pixels: np.ndarray, batch_size: int) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from facial_keypoints.params import OptimizerParams
+from facial_keypoints.domain.params import OptimizerParams
 
 
 @keras.saving.register_keras_serializable(package="facial_keypoints")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from facial_keypoints.files import atomic_write
+from facial_keypoints.domain.atomic import atomic_write
 
 
 def export_tflite(model: Any, path: Path) -> Path:

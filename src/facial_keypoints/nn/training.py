@@ -17,8 +17,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from facial_keypoints.faces import Faces
-from facial_keypoints.keypoints import ALL_COLUMNS, SPECIALIST_GROUPS, columns_of
+from facial_keypoints.domain.faces import Faces
+from facial_keypoints.domain.keypoints import ALL_COLUMNS, SPECIALIST_GROUPS, columns_of
+from facial_keypoints.domain.params import FullModelParams, ModelTrainingParams, TrainingParams
 from facial_keypoints.nn.architectures import build_model
 from facial_keypoints.nn.batches import FaceBatches
 from facial_keypoints.nn.checkpoint import Checkpoint, fingerprint
@@ -26,7 +27,6 @@ from facial_keypoints.nn.layers import output_scale
 from facial_keypoints.nn.losses import MaskedMSE, MaskedRMSE
 from facial_keypoints.nn.optimizers import make_optimizer
 from facial_keypoints.nn.specialists import specialist_from
-from facial_keypoints.params import FullModelParams, ModelTrainingParams, TrainingParams
 
 logger = logging.getLogger(__name__)
 

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from facial_keypoints.data.folds import TRAIN_ONLY
-from facial_keypoints.data.synthetic import make_demo_frames
-from facial_keypoints.errors import InputDataError
-from facial_keypoints.faces import subset
-from facial_keypoints.params import CleaningParams, CVParams
+from facial_keypoints.arrays.folds import TRAIN_ONLY
+from facial_keypoints.arrays.synthetic import make_demo_frames
+from facial_keypoints.domain.errors import InputDataError
+from facial_keypoints.domain.faces import subset
+from facial_keypoints.domain.params import CleaningParams, CVParams
 from facial_keypoints.pipelines.data_engineering.nodes import (
     augment_training,
     choose_flip_convention,

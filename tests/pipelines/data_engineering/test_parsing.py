@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from facial_keypoints.errors import InputDataError
-from facial_keypoints.keypoints import COLUMNS, N_PIXELS
+from facial_keypoints.domain.errors import InputDataError
+from facial_keypoints.domain.keypoints import COLUMNS, N_PIXELS
 from facial_keypoints.pipelines.data_engineering.nodes import (
     parse_test,
     parse_training,

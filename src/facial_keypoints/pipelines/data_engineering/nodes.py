@@ -1,6 +1,6 @@
 """Nodes of the data_engineering pipeline: parse, validate, clean, assign folds and augment the faces.
 
-Faces travel between nodes as dicts of arrays (:mod:`facial_keypoints.faces`).
+Faces travel between nodes as dicts of arrays (:mod:`facial_keypoints.domain.faces`).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any
 import lazy_loader
 import numpy as np
 
-from facial_keypoints.data.augment import AUGMENTATIONS
-from facial_keypoints.data.folds import assign_folds, near_duplicate_groups
-from facial_keypoints.data.mirror import estimate_mirror
-from facial_keypoints.data.parsing import (
+from facial_keypoints.arrays.augment import AUGMENTATIONS
+from facial_keypoints.arrays.folds import assign_folds, near_duplicate_groups
+from facial_keypoints.arrays.mirror import estimate_mirror
+from facial_keypoints.arrays.parsing import (
     check_lookup,
     parse_image_ids,
     parse_images,
@@ -23,10 +23,10 @@ from facial_keypoints.data.parsing import (
     require_labels,
     source_of,
 )
-from facial_keypoints.errors import InputDataError
-from facial_keypoints.faces import Faces, concatenate, subset
-from facial_keypoints.keypoints import COLUMNS, IMAGE_COLUMN, IMAGE_ID_COLUMN
-from facial_keypoints.params import AugmentParams, CleaningParams, CVParams
+from facial_keypoints.domain.errors import InputDataError
+from facial_keypoints.domain.faces import Faces, concatenate, subset
+from facial_keypoints.domain.keypoints import COLUMNS, IMAGE_COLUMN, IMAGE_ID_COLUMN
+from facial_keypoints.domain.params import AugmentParams, CleaningParams, CVParams
 
 # pandas is imported on first use, not when Kedro loads the pipelines: `kedro` commands start fast.
 pd = lazy_loader.load("pandas")

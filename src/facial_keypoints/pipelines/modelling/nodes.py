@@ -13,11 +13,11 @@ from typing import Any
 import lazy_loader
 import numpy as np
 
-from facial_keypoints import ensemble, nn
-from facial_keypoints.faces import Faces, subset
-from facial_keypoints.keypoints import SPECIALIST_GROUPS, columns_of
-from facial_keypoints.nn import KerasModel
-from facial_keypoints.params import (
+from facial_keypoints import nn
+from facial_keypoints.arrays import stacking
+from facial_keypoints.domain.faces import Faces, subset
+from facial_keypoints.domain.keypoints import SPECIALIST_GROUPS, columns_of
+from facial_keypoints.domain.params import (
     ArchitecturesParams,
     CombinationParams,
     CVParams,
@@ -25,7 +25,8 @@ from facial_keypoints.params import (
     SpecialistsParams,
     TrainingParams,
 )
-from facial_keypoints.pipelines.shared import fold_namespace
+from facial_keypoints.nn import KerasModel
+from facial_keypoints.pipelines.catalog_names import fold_namespace
 
 # pandas is imported on first use, not when Kedro loads the pipelines: `kedro` commands start fast.
 pd = lazy_loader.load("pandas")
@@ -161,11 +162,11 @@ def fit_combination(
     the final predictions of those faces by weights fitted on other faces (cross-fitted)."""
     row = {int(face_id): i for i, face_id in enumerate(faces["ids"])}
     truth = faces["keypoints"][[row[int(face_id)] for face_id in oof_predictions["ids"]]]
-    views = ensemble.views_of(oof_predictions)
-    fitted, cross_fitted = ensemble.fit_combination(views, truth, combination.flip_tta, cv.seed)
+    views = stacking.views_of(oof_predictions)
+    fitted, cross_fitted = stacking.fit_combination(views, truth, combination.flip_tta, cv.seed)
     groups = sorted(
-        {name.removeprefix("specialist_").removesuffix(ensemble.MIRRORED) for name in views}
-        - {ensemble.FULL_MODEL}
+        {name.removeprefix("specialist_").removesuffix(stacking.MIRRORED) for name in views}
+        - {stacking.FULL_MODEL}
     )
     folds = int(oof_predictions["fold"].max()) + 1
     return {**fitted, "specialists": groups, "folds": folds}, {

@@ -3,8 +3,8 @@ out-of-fold predictions), then the combination fitted on all folds' out-of-fold 
 
 from kedro.pipeline import Node, Pipeline
 
-from facial_keypoints.keypoints import SPECIALIST_GROUPS
-from facial_keypoints.pipelines.shared import (
+from facial_keypoints.domain.keypoints import SPECIALIST_GROUPS
+from facial_keypoints.pipelines.catalog_names import (
     MODEL_INPUTS,
     SUMMARY_INPUTS,
     fold_namespace,

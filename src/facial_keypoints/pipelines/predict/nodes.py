@@ -11,12 +11,14 @@ from typing import Any
 import lazy_loader
 import numpy as np
 
-from facial_keypoints import ensemble, kaggle_api, nn
-from facial_keypoints.errors import InputDataError, first_line
-from facial_keypoints.faces import Faces
-from facial_keypoints.keypoints import COLUMNS, IMAGE_SIZE
+from facial_keypoints import nn
+from facial_keypoints.arrays import stacking
+from facial_keypoints.domain.errors import InputDataError, first_line
+from facial_keypoints.domain.faces import Faces
+from facial_keypoints.domain.keypoints import COLUMNS, IMAGE_SIZE
+from facial_keypoints.domain.params import CombinationParams, KaggleParams, SpecialistsParams
 from facial_keypoints.nn import KerasModel
-from facial_keypoints.params import CombinationParams, KaggleParams, SpecialistsParams
+from facial_keypoints.tools import kaggle_client
 
 # pandas is imported on first use, not when Kedro loads the pipelines: `kedro` commands start fast.
 pd = lazy_loader.load("pandas")
@@ -32,7 +34,7 @@ def predict_test_views(
     full_model: KerasModel,
     **models: KerasModel,
 ) -> dict[str, np.ndarray]:
-    """Every view of one fold's models (:mod:`facial_keypoints.ensemble`) on the test faces."""
+    """Every view of one fold's models (:mod:`facial_keypoints.arrays.stacking`) on the test faces."""
     return nn.inference.predict_fold_views(
         full_model,
         models,
@@ -54,7 +56,7 @@ def average_folds(
             f"cv.folds = {len(folds)}: run with --params cv.folds={combination['folds']} (or set it "
             "in conf/), or train again with the folds you want."
         )
-    stacked = np.stack([ensemble.combine(views, combination) for views in folds.values()])
+    stacked = np.stack([stacking.combine(views, combination) for views in folds.values()])
     frame = pd.DataFrame(stacked.mean(axis=0), columns=list(COLUMNS))
     frame.insert(0, "ImageId", test["ids"])
     logger.info("Predicted %d test faces: the average of %d fold(s)", len(frame), len(stacked))
@@ -109,16 +111,16 @@ def upload_submission(
     """Upload the submission to Kaggle if ``kaggle.submit`` is on; a failed upload fails the run."""
     if not kaggle.submit:
         return
-    message = kaggle_api.submission_message(kaggle.message, combination["oof_rmse"])
+    message = kaggle_client.submission_message(kaggle.message, combination["oof_rmse"])
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "submission.csv"
         submission.to_csv(path, index=False)
         try:
-            kaggle_api.submit(path, message)
+            kaggle_client.submit(path, message)
         except Exception as exc:  # the kaggle package raises many kinds (HTTP, auth, files)
             raise InputDataError(
                 f"The upload to Kaggle failed ({first_line(exc, 200)}). The submission CSV is written (in "
-                "07_model_output/ under data_root): upload it with `python -m facial_keypoints.kaggle "
+                "07_model_output/ under data_root): upload it with `python -m facial_keypoints.tools.kaggle "
                 "submit <csv>` once that is fixed."
             ) from exc
     logger.info(

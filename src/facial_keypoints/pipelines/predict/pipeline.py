@@ -4,7 +4,12 @@ namespace), each fold's predictions are combined and the folds averaged, Kaggle'
 
 from kedro.pipeline import Node, Pipeline
 
-from facial_keypoints.pipelines.shared import MODEL_INPUTS, fold_namespace, fold_output, per_fold
+from facial_keypoints.pipelines.catalog_names import (
+    MODEL_INPUTS,
+    fold_namespace,
+    fold_output,
+    per_fold,
+)
 
 from .nodes import average_folds, make_submission, predict_test_views, upload_submission
 

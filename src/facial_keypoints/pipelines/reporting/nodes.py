@@ -20,7 +20,7 @@ trained on it: out of fold (OOF). With ``cv.folds`` = 1 that is the one holdout.
 - ``ensemble`` (2 folds or more, else null): the submission averages the folds' predictions;
   ``ambiguity`` is the folds' mean squared spread around their average on the test faces, and
   ``estimated_rmse`` = sqrt(OOF MSE - ambiguity) the average's RMSE that this implies (the ambiguity
-  decomposition, see :func:`facial_keypoints.ensemble.ambiguity`); ``estimated_gain`` its
+  decomposition, see :func:`facial_keypoints.arrays.stacking.ambiguity`); ``estimated_gain`` its
   difference from ``oof_rmse`` (a single fold's models).
 - ``combination``: {flip_tta, main_model: {model: columns where it weighs most (its plain and
   mirrored views together)}, mean_weight: {model: weight averaged over the 30 columns},
@@ -37,9 +37,10 @@ from typing import Any
 import lazy_loader
 import numpy as np
 
-from facial_keypoints import ensemble
-from facial_keypoints.faces import Faces, rmse, subset
-from facial_keypoints.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
+from facial_keypoints.arrays import stacking
+from facial_keypoints.domain.faces import Faces, rmse, subset
+from facial_keypoints.domain.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
+from facial_keypoints.domain.nested import numbers
 
 # pandas is imported on first use, not when Kedro loads the pipelines: `kedro` commands start fast.
 pd = lazy_loader.load("pandas")
@@ -89,14 +90,14 @@ def _training(summaries: list[dict[str, Any]]) -> dict[str, Any]:
 def _combination_summary(combination: dict[str, Any]) -> dict[str, Any]:
     """How much each model weighs in the combination, and how much the mirrored faces do."""
     weights = list(combination["weights"].values())
-    models = sorted({name.removesuffix(ensemble.MIRRORED) for column in weights for name in column})
+    models = sorted({name.removesuffix(stacking.MIRRORED) for column in weights for name in column})
 
     def model_weight(column: dict[str, float], model: str) -> float:
-        return column.get(model, 0.0) + column.get(model + ensemble.MIRRORED, 0.0)
+        return column.get(model, 0.0) + column.get(model + stacking.MIRRORED, 0.0)
 
     main = [max(models, key=lambda model: model_weight(column, model)) for column in weights]
     mirrored = sum(
-        w for column in weights for name, w in column.items() if name.endswith(ensemble.MIRRORED)
+        w for column in weights for name, w in column.items() if name.endswith(stacking.MIRRORED)
     )
     total = sum(sum(column.values()) for column in weights)
     # flip_tta true averages every view with its mirrored one before weighing: half the weight
@@ -122,9 +123,9 @@ def compute_metrics(
 ) -> dict[str, Any]:
     """Kaggle's metric out of fold: overall, per keypoint, model, specialist and fold; the ensemble."""
     truth = _truth(faces, oof_predictions["ids"])["keypoints"]
-    views = ensemble.views_of(oof_predictions)
+    views = stacking.views_of(oof_predictions)
     final = oof_combination["final_combination"]  # cross-fitted: not scored on its fitting faces
-    full = views[ensemble.FULL_MODEL]
+    full = views[stacking.FULL_MODEL]
     summaries = list(training_summaries.values())
     per_model = {
         "model_0": {
@@ -136,15 +137,15 @@ def compute_metrics(
             **_training([fold["full_model"] for fold in summaries]),
         },
     }
-    if ensemble.FULL_MODEL + ensemble.MIRRORED in views:
-        tta = ensemble.prepare_views(views, True)[ensemble.FULL_MODEL]
+    if stacking.FULL_MODEL + stacking.MIRRORED in views:
+        tta = stacking.prepare_views(views, True)[stacking.FULL_MODEL]
         per_model["full_model_flip_tta"] = {"oof_rmse": rmse(tta, truth), **_training([])}
     per_specialist = {}
     for group in _enabled(summaries[0]):
         if group == "full_model":
             continue
         columns = columns_of(SPECIALIST_GROUPS[group])
-        specialist = rmse(views[ensemble.specialist_view(group)][:, columns], truth[:, columns])
+        specialist = rmse(views[stacking.specialist_view(group)][:, columns], truth[:, columns])
         per_model[f"specialist_{group}"] = {
             "oof_rmse": specialist,
             **_training([fold[group] for fold in summaries]),
@@ -200,7 +201,7 @@ def _ensemble(oof_rmse: float, fold_predictions: np.ndarray) -> dict[str, Any] |
     """What averaging the folds' test predictions is estimated to gain (None for one fold)."""
     if len(fold_predictions) == 1:
         return None
-    spread = ensemble.ambiguity(fold_predictions)
+    spread = stacking.ambiguity(fold_predictions)
     estimated = float(np.sqrt(max(oof_rmse**2 - spread, 0.0)))
     return {
         "folds": len(fold_predictions),
@@ -210,8 +211,13 @@ def _ensemble(oof_rmse: float, fold_predictions: np.ndarray) -> dict[str, Any] |
     }
 
 
+def tracked_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """Every finite number of the report under its dotted key (``per_model.full_model.oof_rmse``)."""
+    return numbers(metrics)
+
+
 def format_metrics(metrics: dict[str, Any]) -> str:
-    """The readable table printed at the end of a run."""
+    """The readable table of the report, printed at the end of a run."""
     lines = [f"{'model':<36}{'OOF RMSE':>10}{'faces':>8}{'epochs':>8}{'s/epoch':>9}{'seconds':>9}"]
     for name, row in metrics["per_model"].items():
         cells = [

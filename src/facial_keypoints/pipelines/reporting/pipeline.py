@@ -4,16 +4,19 @@ from kedro.pipeline import Node, Pipeline
 
 from .nodes import (
     compute_metrics,
+    format_metrics,
     plot_fold_rmse,
     plot_keypoint_rmse,
     plot_loss_curves,
     plot_oof_faces,
     plot_test_faces,
+    tracked_metrics,
 )
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Out-of-fold predictions -> metrics.json and the plots in data/08_reporting."""
+    """Out-of-fold predictions -> metrics.json, its table and the plots in data/08_reporting; its
+    numbers to MLflow."""
     return Pipeline(
         [
             Node(
@@ -29,6 +32,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "metrics",
                 name="compute_metrics",
             ),
+            Node(format_metrics, "metrics", "metrics_table", name="format_metrics"),
+            Node(tracked_metrics, "metrics", "tracked_metrics", name="tracked_metrics"),
             Node(
                 plot_loss_curves, "training_summaries", "loss_curves_plot", name="plot_loss_curves"
             ),

@@ -1,0 +1,79 @@
+"""Cross-validation folds: near-duplicate images grouped, folds stratified by completeness.
+
+Kaggle's training set repeats some images (and ytf96's are video frames): a face whose near-copy
+trains the model that predicts it makes the out-of-fold figure optimistic, so near-duplicates always
+share a fold. The splitters are scikit-learn's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy  # its submodules load on first use
+
+from facial_keypoints.domain.errors import InputDataError
+from facial_keypoints.domain.keypoints import IMAGE_SIZE
+
+#: Images are compared as means of POOL x POOL pixel blocks: insensitive to re-encoding noise and a
+#: single changed pixel, and 16 times fewer values to compare.
+POOL = 4
+
+# scikit-learn is imported inside the functions that use it, not when Kedro loads the pipelines
+# (`kedro` commands start fast): _no_sklearn_at_import.
+
+#: ``fold`` of a face that only ever trains (``cv.folds`` = 1: the faces outside the holdout).
+TRAIN_ONLY = -1
+
+
+def near_duplicate_groups(images: np.ndarray, threshold: float) -> np.ndarray:
+    """A group number per face: faces whose pooled images differ by at most ``threshold`` grey levels
+    (root mean square over the pooled pixels) share a group, and so do chains of them."""
+    from sklearn.neighbors import NearestNeighbors  # noqa: PLC0415 - see _no_sklearn_at_import
+
+    count, side = len(images), IMAGE_SIZE // POOL
+    pooled = (
+        images.reshape(count, side, POOL, side, POOL).mean(axis=(2, 4), dtype=np.float32)
+    ).reshape(count, -1)
+    radius = threshold * np.sqrt(pooled.shape[1])  # an RMS difference, as a Euclidean distance
+    graph = NearestNeighbors(radius=radius).fit(pooled).radius_neighbors_graph()
+    return scipy.sparse.csgraph.connected_components(graph, directed=False)[1]
+
+
+def assign_folds(
+    complete: np.ndarray,
+    groups: np.ndarray,
+    folds: int,
+    seed: int,
+    validation_fraction: float,
+) -> np.ndarray:
+    """The fold (0..folds-1) whose validation set each face is in, stratified by completeness, no
+    group split across folds. With ``folds`` = 1: one holdout of ``validation_fraction`` of the
+    groups (fold 0), every other face ``TRAIN_ONLY``."""
+    from sklearn import model_selection  # noqa: PLC0415 - see _no_sklearn_at_import
+
+    unique, first = np.unique(groups, return_index=True)
+    if len(unique) < max(folds, 2):
+        raise InputDataError(
+            f"cv.folds = {folds} needs at least {max(folds, 2)} distinct training faces, but the "
+            f"{len(groups)} training face(s) form {len(unique)} group(s) of near-duplicates. Use a "
+            "training.csv with more faces, fewer cv.folds, or a lower cv.duplicate_threshold."
+        )
+    fold = np.full(len(groups), TRAIN_ONLY, dtype=np.int64)
+    if folds == 1:
+        strata = complete[first]  # a group's stratum is its first face's: groups rarely mix
+        stratify = strata if min(np.bincount(strata, minlength=2)) > 1 else None
+        try:
+            _, held_out = model_selection.train_test_split(
+                unique, test_size=validation_fraction, random_state=seed, stratify=stratify
+            )
+        except ValueError as exc:  # a fraction that leaves one side empty
+            raise InputDataError(
+                f"Splitting {len(unique)} group(s) of training faces with cv.validation_fraction "
+                f"{validation_fraction} leaves no training or no validation faces ({exc}). Use a "
+                "training.csv with more faces, or another cv.validation_fraction."
+            ) from None
+        fold[np.isin(groups, held_out)] = 0
+        return fold
+    splitter = model_selection.StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for k, (_, validation) in enumerate(splitter.split(np.zeros(len(groups)), complete, groups)):
+        fold[validation] = k
+    return fold

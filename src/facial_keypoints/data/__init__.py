@@ -1,1 +1,0 @@
-"""The NumPy side of the kit, apart from Kedro and Keras: parsing, augmentation, flip convention, demo faces."""

@@ -1,0 +1,227 @@
+"""The pipelines' artefacts, each written to a temporary file that is renamed into place.
+
+A run killed at any moment leaves the previous file or the new one, never a truncated file that a
+later run would trust. Every class takes ``load_args``/``save_args`` (merged over its
+``DEFAULT_LOAD_ARGS``/``DEFAULT_SAVE_ARGS``), ``versioned: true`` (Kedro's ``filepath/<version>/name``
+layout) and ``metadata``, like kedro-datasets' own; ``filepath`` is the file a load reads.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import zipfile
+from collections.abc import Callable
+from copy import deepcopy
+from pathlib import Path, PurePosixPath
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from kedro.io import AbstractDataset, DatasetError
+from kedro.io.core import (
+    AbstractVersionedDataset,
+    Version,
+    VersionNotFoundError,
+    get_filepath_str,
+)
+from kedro_datasets._typing import JSONPreview
+from kedro_datasets.json import JSONDataset
+from kedro_datasets.pandas import CSVDataset
+from kedro_datasets.text import TextDataset
+
+from facial_keypoints.domain.atomic import atomic_write
+from facial_keypoints.domain.errors import InputDataError, first_line
+from facial_keypoints.nn import register_custom_objects
+
+
+class ArtefactError(InputDataError, DatasetError):
+    """An artefact a node needs is missing or damaged; the message names it and how to rewrite it
+    (a DatasetError, so Kedro passes it on unwrapped)."""
+
+
+class _Artefact:
+    """What the project's artefact datasets share: Kedro records their real arguments, and a
+    missing or damaged file is one clear error saying how to write it again."""
+
+    #: How to write the file again, for the message about a missing or damaged one.
+    REWRITE: ClassVar[str] = "Write it with `kedro run` (the pipeline that makes it)."
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A dataset class that defines no __init__ gets its parent's own one, not the wrapper Kedro
+        # puts around it: Kedro records a dataset's arguments from its __init__ signature, and
+        # through the wrapper they would be args/kwargs (not catalog YAML in `kedro catalog`).
+        if issubclass(cls, AbstractDataset) and "__init__" not in vars(cls):
+            cls.__init__ = inspect.unwrap(cls.__init__)  # type: ignore[misc]
+        super().__init_subclass__(**kwargs)
+
+    def _load_artefact(self, path: Path, read: Callable[[], Any]) -> Any:
+        """``read()`` the file at ``path``; a missing or damaged one is one ArtefactError."""
+        if not path.is_file():
+            raise ArtefactError(f"{path} does not exist yet. {self.REWRITE}")
+        try:
+            return read()
+        except Exception as exc:  # each reader has its own errors for a damaged file
+            raise ArtefactError(
+                f"{path} is damaged and cannot be read ({first_line(exc)}). {self.REWRITE}"
+            ) from exc
+
+
+class _AtomicLocalSave(_Artefact):
+    """``save`` for kedro-datasets' fsspec datasets: local files atomically, other protocols as the
+    parent class does (an object store's upload is atomic already)."""
+
+    _protocol: str
+
+    def _write(self, data: Any, path: Path) -> None:
+        raise NotImplementedError
+
+    @property
+    def filepath(self) -> Path:
+        """The local file a load reads (the latest version when versioned)."""
+        return Path(get_filepath_str(self._get_load_path(), self._protocol))  # type: ignore[attr-defined]
+
+    def load(self) -> Any:
+        """The parent's load; a missing or damaged local file is one clear error."""
+        parent_load = super().load.__wrapped__  # type: ignore[misc]
+        if self._protocol != "file":
+            return parent_load(self)
+        return self._load_artefact(self.filepath, lambda: parent_load(self))
+
+    def save(self, data: Any) -> None:
+        """Write ``data`` to a temporary file beside the target, then rename it into place."""
+        if self._protocol != "file":
+            super().save.__wrapped__(self, data)  # type: ignore[misc]
+            return
+        path = Path(get_filepath_str(self._get_save_path(), self._protocol))  # type: ignore[attr-defined]
+        atomic_write(path, lambda tmp: self._write(data, tmp), suffix=path.suffix)
+        self._invalidate_cache()  # type: ignore[attr-defined]
+
+
+class AtomicCSVDataset(_AtomicLocalSave, CSVDataset):
+    """kedro-datasets' ``pandas.CSVDataset`` (no index column by default), saved atomically."""
+
+    def _write(self, data: pd.DataFrame, path: Path) -> None:
+        data.to_csv(path, **self._save_args)
+
+
+class AtomicJSONDataset(_AtomicLocalSave, JSONDataset):
+    """kedro-datasets' ``json.JSONDataset``, saved atomically (``save_args`` go to ``json.dump``)."""
+
+    def _write(self, data: Any, path: Path) -> None:
+        path.write_text(json.dumps(data, **self._save_args))
+
+
+class AtomicTextDataset(_AtomicLocalSave, TextDataset):
+    """kedro-datasets' ``text.TextDataset``, saved atomically."""
+
+    def _write(self, data: str, path: Path) -> None:
+        path.write_text(data)
+
+
+class _LocalVersionedFile(_Artefact, AbstractVersionedDataset[Any, Any]):
+    """One local file per version, read by ``_read`` and written atomically by ``_write``."""
+
+    DEFAULT_LOAD_ARGS: ClassVar[dict[str, Any]] = {}
+    DEFAULT_SAVE_ARGS: ClassVar[dict[str, Any]] = {}
+
+    def __init__(
+        self,
+        *,
+        filepath: str,
+        load_args: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
+        version: Version | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Store the data at ``filepath``; ``load_args``/``save_args`` over the class defaults."""
+        super().__init__(filepath=PurePosixPath(filepath), version=version)
+        self._load_args = {**deepcopy(self.DEFAULT_LOAD_ARGS), **(load_args or {})}
+        self._save_args = {**deepcopy(self.DEFAULT_SAVE_ARGS), **(save_args or {})}
+        self.metadata = metadata
+
+    @property
+    def filepath(self) -> Path:
+        """The file a load reads (the latest version when versioned)."""
+        return Path(self._get_load_path())
+
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "filepath": self._filepath,
+            "load_args": self._load_args,
+            "save_args": self._save_args,
+            "version": self._version,
+        }
+
+    def _exists(self) -> bool:
+        try:
+            return Path(self._get_load_path()).is_file()
+        except VersionNotFoundError:
+            return False
+
+    def _read(self, path: Path) -> Any:
+        raise NotImplementedError
+
+    def _write(self, data: Any, path: Path) -> None:
+        raise NotImplementedError
+
+    def load(self) -> Any:
+        """Read the file; a missing or damaged one is one clear error saying how to write it again."""
+        try:
+            path = self.filepath
+        except VersionNotFoundError as exc:
+            raise ArtefactError(
+                f"{self._filepath} has no saved version yet. {self.REWRITE}"
+            ) from exc
+        return self._load_artefact(path, lambda: self._read(path))
+
+    def save(self, data: Any) -> None:
+        """Write to a temporary file beside the target, then rename it into place."""
+        path = Path(self._get_save_path())
+        atomic_write(path, lambda tmp: self._write(data, tmp), suffix=path.suffix)
+
+
+class NpzDataset(_LocalVersionedFile):
+    """A dict of NumPy arrays as one ``.npz`` file. ``load_args`` go to ``numpy.load`` (pickles
+    stay off); ``save_args``: ``compressed: true`` for ``numpy.savez_compressed``."""
+
+    DEFAULT_LOAD_ARGS: ClassVar[dict[str, Any]] = {"allow_pickle": False}
+    DEFAULT_SAVE_ARGS: ClassVar[dict[str, Any]] = {"compressed": False}
+
+    def _read(self, path: Path) -> dict[str, np.ndarray]:
+        with np.load(path, **self._load_args) as archive:
+            return {key: archive[key] for key in archive.files}
+
+    def _write(self, data: dict[str, np.ndarray], path: Path) -> None:
+        save = np.savez_compressed if self._save_args["compressed"] else np.savez
+        save(path, **data)
+
+    def preview(self) -> JSONPreview:
+        """Each array's dtype and shape (for kedro viz)."""
+        with np.load(self.filepath, **self._load_args) as archive:
+            shapes = {key: f"{archive[key].dtype} {archive[key].shape}" for key in archive.files}
+        return JSONPreview(json.dumps(shapes))
+
+
+class KerasModelDataset(_LocalVersionedFile):
+    """A Keras 3 model as a ``.keras`` file, on any backend (no TensorFlow needed).
+
+    Unlike kedro-datasets' TensorFlowModelDataset it needs no TensorFlow, so the same catalog serves
+    the ``gpu`` environment, whose machine runs Keras on JAX or PyTorch. ``load_args`` go to
+    ``keras.saving.load_model`` (e.g. ``compile: false``), ``save_args`` to ``model.save``.
+    """
+
+    REWRITE: ClassVar[str] = (
+        "Train the models with `kedro run --pipelines modelling` (or `kedro run` for everything)."
+    )
+
+    def _read(self, path: Path) -> Any:
+        import keras  # noqa: PLC0415 - Keras only when a model is loaded
+
+        if not zipfile.is_zipfile(path):  # Keras would call a truncated file "not found"
+            raise ValueError("not a complete .keras (zip) archive")
+        register_custom_objects()
+        return keras.saving.load_model(path, **self._load_args)
+
+    def _write(self, data: Any, path: Path) -> None:
+        data.save(path, **self._save_args)

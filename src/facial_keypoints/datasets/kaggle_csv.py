@@ -1,0 +1,121 @@
+"""Kaggle's raw CSV files, read as shipped: ``name.csv`` or the ``name.zip`` holding it."""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from copy import deepcopy
+from pathlib import Path, PurePosixPath
+from typing import Any, ClassVar
+
+import pandas as pd
+from kedro.io import AbstractDataset, DatasetError
+
+from facial_keypoints.domain.errors import KAGGLE_DOWNLOAD_HINT, InputDataError
+
+logger = logging.getLogger(__name__)
+
+
+class RawFileError(InputDataError, DatasetError):
+    """A raw file is missing or unreadable (a DatasetError, so Kedro passes it on unwrapped)."""
+
+
+class KaggleCSVDataset(AbstractDataset[None, pd.DataFrame]):
+    """Reads one of Kaggle's CSV files, from ``name.csv`` or from ``name.zip`` as Kaggle ships it.
+
+    When both exist the unzipped ``.csv`` wins (it is what the user unpacked, perhaps edited).
+    A missing or unreadable file stops the run with one message saying what is wrong and how to get
+    the file. ``load_args`` go to ``pandas.read_csv``. The returned frame's ``attrs["source"]`` names
+    the file read, for error messages. Raw files are never written.
+
+    Example (``catalog.yml``)::
+
+        training_raw:
+          type: facial_keypoints.datasets.KaggleCSVDataset
+          filepath: data/01_raw/training.csv
+    """
+
+    #: ``index_col=False``: a stray delimiter at the end of a line never shifts every column.
+    DEFAULT_LOAD_ARGS: ClassVar[dict[str, Any]] = {"index_col": False}
+
+    def __init__(
+        self,
+        *,
+        filepath: str,
+        load_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Point the dataset at ``filepath`` (the ``.csv`` name; the ``.zip`` is looked up too)."""
+        self._csv = Path(filepath)
+        self._zip = self._csv.with_suffix(".zip")
+        self._load_args = {**deepcopy(self.DEFAULT_LOAD_ARGS), **(load_args or {})}
+        self.metadata = metadata
+
+    @property
+    def filepath(self) -> Path:
+        """The file that is read: the ``.csv`` if it exists, else the ``.zip``."""
+        return self._zip if not self._csv.is_file() and self._zip.is_file() else self._csv
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._csv), "load_args": self._load_args}
+
+    def _exists(self) -> bool:
+        return self._csv.is_file() or self._zip.is_file()
+
+    def save(self, data: pd.DataFrame) -> None:
+        """Raw files are read-only."""
+        raise DatasetError(f"{self._csv} is a raw input and is never written by the pipeline")
+
+    def load(self) -> pd.DataFrame:
+        """Load the CSV (or the CSV inside the zip) into a DataFrame."""
+        if self._csv.is_file():
+            frame = self._read(self._csv, str(self._csv))
+        elif self._zip.is_file():
+            frame = self._read_zip()
+        else:
+            raise RawFileError(
+                f"{self._csv.name} not found: neither {self._csv} nor {self._zip} exists. "
+                + KAGGLE_DOWNLOAD_HINT
+            )
+        logger.info("Read %d rows from %s", len(frame), frame.attrs["source"])
+        return frame
+
+    def _read_zip(self) -> pd.DataFrame:
+        source = f"{self._zip} ({self._csv.name})"
+        try:
+            with zipfile.ZipFile(self._zip) as archive:
+                members = [
+                    name
+                    for name in archive.namelist()
+                    if not name.endswith("/") and not name.startswith("__MACOSX")
+                ]
+                wanted = [name for name in members if PurePosixPath(name).name == self._csv.name]
+                if len(wanted) != 1:
+                    raise RawFileError(
+                        f"{self._zip} holds {members}, expected exactly one {self._csv.name}. "
+                        f"Replace it with Kaggle's {self._zip.name}, or put {self._csv.name} "
+                        f"itself in {self._csv.parent}/."
+                    )
+                with archive.open(wanted[0]) as handle:
+                    return self._read(handle, source)
+        except zipfile.BadZipFile as exc:
+            raise RawFileError(
+                f"{self._zip} is not a readable zip archive ({exc}); the download may be "
+                f"truncated. Download it again. " + KAGGLE_DOWNLOAD_HINT
+            ) from exc
+
+    def _read(self, handle: Any, source: str) -> pd.DataFrame:
+        try:
+            frame = pd.read_csv(handle, **self._load_args)
+        except pd.errors.EmptyDataError as exc:
+            raise RawFileError(
+                f"{source} is empty; expected Kaggle's CSV with a header row"
+            ) from exc
+        except (pd.errors.ParserError, UnicodeDecodeError, EOFError, zipfile.BadZipFile) as exc:
+            reason = " ".join(str(exc).split())  # pandas' message spans lines
+            raise RawFileError(
+                f"{source} cannot be read as CSV ({reason}); the file may be truncated or not "
+                f"Kaggle's. Download it again."
+            ) from exc
+        frame.attrs["source"] = source
+        return frame

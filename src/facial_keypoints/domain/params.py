@@ -1,0 +1,358 @@
+"""Typed parameters: one pydantic model per block of ``conf/*/parameters_*.yml``.
+
+Nodes declare these models as the type of their ``params:`` inputs, so Kedro validates and converts
+the configuration before any node runs. The models hold constraints, never defaults: every value that
+changes behaviour lives in conf/, with a comment. :func:`check_parameters` checks the whole parameter
+tree up front (unknown blocks included) and turns the first mistake into one readable line.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails
+
+from facial_keypoints.domain.errors import InputDataError
+from facial_keypoints.domain.keypoints import IMAGE_SIZE, SPECIALIST_GROUPS
+
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+SpecialistGroup = Literal[tuple(SPECIALIST_GROUPS)]  # type: ignore[valid-type]
+Architecture = Literal["mlp", "nouri", "seed", "compact"]
+
+
+class ParameterError(InputDataError):
+    """A parameter has a value that is not allowed; the message names it and what is allowed."""
+
+
+class Params(BaseModel):
+    """A parameter block: unknown keys are mistakes, values are checked, models are read-only."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- data_engineering -------------------------------------------------------------------------
+
+
+class CleaningParams(Params):
+    """``cleaning``: which training faces to keep."""
+
+    strategy: Literal["keep_all", "drop_incomplete"]
+
+
+class CVParams(Params):
+    """``cv``: K-fold cross-validation (``folds`` > 1) or one seeded holdout (``folds`` = 1)."""
+
+    folds: int = Field(ge=1, le=20)
+    seed: int = Field(ge=0)
+    validation_fraction: float = Field(gt=0, lt=1)
+    duplicate_threshold: NonNegative
+
+
+class FlipOption(Params):
+    """Offline flip: one mirrored copy of every face."""
+
+    enabled: bool
+
+
+class AffineOption(Params):
+    """Offline rotation/shift/scaling."""
+
+    enabled: bool
+    max_rotation_deg: NonNegative
+    max_shift: NonNegative
+    scale_range: tuple[Positive, Positive]
+
+
+class BrightnessContrastOption(Params):
+    """Offline brightness and contrast change."""
+
+    enabled: bool
+    max_brightness: Fraction
+    max_contrast: Fraction
+
+
+class ContrastStretchOption(Params):
+    """Offline contrast stretching between two percentiles."""
+
+    enabled: bool
+    low_percentile: float = Field(ge=0, lt=100)
+    high_percentile: float = Field(gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ContrastStretchOption:
+        if self.low_percentile >= self.high_percentile:
+            raise ValueError("low_percentile must be below high_percentile")
+        return self
+
+
+class InverseBlurOption(Params):
+    """Offline unsharp-mask sharpening."""
+
+    enabled: bool
+    sigma: Positive
+    amount: NonNegative
+
+
+class WienerOption(Params):
+    """Offline adaptive Wiener filtering."""
+
+    enabled: bool
+    size: int = Field(ge=1)
+
+
+class OfflineAugmentations(Params):
+    """``augment.offline``: each enabled entry appends one transformed copy of the training faces."""
+
+    flip: FlipOption
+    affine: AffineOption
+    brightness_contrast: BrightnessContrastOption
+    contrast_stretch: ContrastStretchOption
+    inverse_blur: InverseBlurOption
+    wiener_3x3: WienerOption
+    wiener_9x9: WienerOption
+
+
+class AugmentParams(Params):
+    """``augment``: the flip convention and the offline augmentations."""
+
+    seed: int = Field(ge=0)
+    mirror: Literal["auto"] | Annotated[float, Field(gt=0, lt=2 * IMAGE_SIZE)]
+    estimate_faces: int = Field(ge=1)
+    offline: OfflineAugmentations
+
+
+# --- modelling --------------------------------------------------------------------------------
+
+
+class OnlineAugmentParams(Params):
+    """``training.augment``: random flip, rotation/scale/shift and relighting of every batch."""
+
+    flip_probability: Fraction
+    max_rotation_deg: NonNegative
+    max_shift: NonNegative
+    scale_range: tuple[Positive, Positive]
+    max_brightness: Fraction
+    max_contrast: Fraction
+
+
+class TrainingParams(Params):
+    """``training``: what the full model and the specialists share."""
+
+    seed: int = Field(ge=0)
+    verbose: Literal[0, 1, 2]
+    checkpoint_dir: str
+    validation_batch_size: int = Field(ge=1)
+    precision: Literal["float32", "mixed_float16", "mixed_bfloat16"]
+    distribution: Literal["auto", "off"]
+    augment: OnlineAugmentParams
+
+
+class OptimizerParams(Params):
+    """An optimiser and its learning-rate schedule (``name`` picks which of the settings apply)."""
+
+    name: Literal["sgd", "adam", "adamw"]
+    learning_rate: Positive
+    final_learning_rate: Positive
+    momentum: float = Field(ge=0, lt=1)
+    final_momentum: float = Field(ge=0, lt=1)
+    nesterov: bool
+    weight_decay: NonNegative
+    warmup_fraction: float = Field(ge=0, lt=1)
+    final_fraction: Fraction
+
+
+class ModelTrainingParams(Params):
+    """How one model trains: epochs, early stopping, batch size, faces, optimiser."""
+
+    epochs: int = Field(ge=1)
+    patience: int = Field(ge=0)
+    batch_size: int = Field(ge=1)
+    train_rows: Literal["any", "complete"]
+    optimizer: OptimizerParams
+
+
+class FullModelParams(ModelTrainingParams):
+    """``full_model``: the CNN trained on all 30 coordinates."""
+
+    architecture: Architecture
+
+
+class MlpOptions(Params):
+    """Options of the ``mlp`` architecture."""
+
+    hidden: int = Field(ge=1)
+
+
+class NouriOptions(Params):
+    """Options of the ``nouri`` architecture."""
+
+    dropout: tuple[Fraction, Fraction, Fraction, Fraction]
+
+
+class SeedOptions(Params):
+    """Options of the ``seed`` architecture."""
+
+    dropout: Fraction
+
+
+class CompactOptions(Params):
+    """Options of the ``compact`` architecture."""
+
+    filters: list[Annotated[int, Field(ge=1)]] = Field(min_length=1, max_length=6)
+    convs_per_block: int = Field(ge=1)
+    batch_norm: bool
+    dense_units: int = Field(ge=1)
+    dropout: Fraction
+
+
+class ArchitecturesParams(Params):
+    """``architectures``: the options of every architecture; ``full_model.architecture`` picks one."""
+
+    mlp: MlpOptions
+    nouri: NouriOptions
+    seed: SeedOptions
+    compact: CompactOptions
+
+    def options(self, name: Architecture) -> dict[str, Any]:
+        """The named architecture's options as keyword arguments."""
+        return getattr(self, name).model_dump()
+
+
+class SpecialistsParams(ModelTrainingParams):
+    """``specialists``: settings shared by every specialist, which run, and per-group overrides."""
+
+    enabled: list[SpecialistGroup]
+    overrides: dict[SpecialistGroup, dict[str, Any]]
+
+    @model_validator(mode="after")
+    def _overrides_are_valid(self) -> SpecialistsParams:
+        for group in self.overrides:
+            try:
+                self.for_group(group)
+            except ValidationError as exc:  # each error located at the override that caused it
+                raise ValidationError.from_exception_data(
+                    type(self).__name__,
+                    [
+                        InitErrorDetails(
+                            type=error["type"],
+                            loc=("overrides", group, *error["loc"]),
+                            input=error["input"],
+                            ctx=error.get("ctx", {}),
+                        )
+                        for error in exc.errors()
+                    ],
+                ) from None
+        return self
+
+    def for_group(self, group: str) -> ModelTrainingParams:
+        """The training settings of one group: the shared ones with its overrides on top."""
+        shared = ModelTrainingParams.model_fields
+        merged = _merge(self.model_dump(include=set(shared)), self.overrides.get(group, {}))
+        return ModelTrainingParams.model_validate(merged)
+
+
+class CombinationParams(Params):
+    """``combination``: how the predictions of the full model and the specialists are stacked."""
+
+    flip_tta: bool | Literal["auto"]
+    prediction_batch_size: int = Field(ge=1)
+
+
+class KaggleParams(Params):
+    """``kaggle``: upload the submission at the end of the run."""
+
+    submit: bool
+    message: str
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``update`` merged in, nested dicts key by key."""
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+#: Every top-level parameter block, by its key in conf/.
+PARAMETERS: dict[str, type[Params]] = {
+    "cleaning": CleaningParams,
+    "cv": CVParams,
+    "augment": AugmentParams,
+    "training": TrainingParams,
+    "full_model": FullModelParams,
+    "architectures": ArchitecturesParams,
+    "specialists": SpecialistsParams,
+    "combination": CombinationParams,
+    "kaggle": KaggleParams,
+}
+
+_FIX = "Fix it in conf/ (parameters_*.yml) or in your --params."
+
+
+def _shown(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+_KINDS = {  # what a value of the wrong kind should have been, in a config file's words
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+}
+
+
+def _plain(error: dict[str, Any]) -> str:
+    """Pydantic's message in the words of this project's errors."""
+    if error["type"] == "extra_forbidden":
+        return "is not a known parameter (a typo?)"
+    if error["type"] == "missing":
+        return "is missing"
+    if error["type"] in _KINDS:
+        return _KINDS[error["type"]]
+    return error["msg"].replace("Input should be ", "").replace("Value error, ", "")
+
+
+def _describe(key: str, errors: list[dict[str, Any]]) -> str:
+    """One line for the first failing value; the branches of a union (e.g. ``auto`` or a number)
+    fail together and are listed as alternatives."""
+    first = errors[0]
+    loc = first["loc"]
+    branches = [e for e in errors if e["loc"][:-1] == loc[:-1] and len(e["loc"]) == len(loc)]
+    if len(branches) > 1:  # the last part of loc names the union branch, not a parameter
+        loc, message = loc[:-1], "is not allowed: use " + " or ".join(_plain(e) for e in branches)
+    elif first["type"] in ("extra_forbidden", "missing"):
+        message = _plain(first)
+    else:
+        message = f"is not allowed: {_plain(first)}"
+    where = ".".join(str(part) for part in (key, *loc))
+    value = "" if first["type"] == "missing" else f" = {_shown(first['input'])}"
+    return f"Parameter {where}{value} {message}. {_FIX}"
+
+
+def check_parameters(raw: dict[str, Any]) -> dict[str, Params]:
+    """Validate every parameter block; raise :class:`ParameterError` naming the first bad value."""
+    unknown = sorted(set(raw) - set(PARAMETERS))
+    if unknown:
+        raise ParameterError(
+            f"Parameter {unknown[0]!r} is not a parameter of this project (known: "
+            f"{', '.join(PARAMETERS)}). Fix the name in conf/ or in your --params; a new block "
+            "needs its model in PARAMETERS (src/facial_keypoints/params.py)."
+        )
+    checked = {}
+    for key, model in PARAMETERS.items():
+        if key not in raw:
+            raise ParameterError(f"Parameter block {key!r} is missing. {_FIX}")
+        try:
+            checked[key] = model.model_validate(raw[key])
+        except ValidationError as exc:
+            raise ParameterError(_describe(key, exc.errors())) from None
+    return checked

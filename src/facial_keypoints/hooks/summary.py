@@ -1,0 +1,55 @@
+"""What a user reads at the end of a run: the metrics table, the submission and how to upload it."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+from kedro.framework.hooks import hook_impl
+from kedro.io import DataCatalog
+from kedro.pipeline import Pipeline
+
+from facial_keypoints.hooks.tracking import TrackingHook
+from facial_keypoints.tools import kaggle_client
+
+
+class RunSummaryHook:
+    """After a run: the metrics table if it reported, and the submission's path and upload command."""
+
+    def __init__(self, tracking_hook: TrackingHook) -> None:
+        """Name the MLflow run of ``tracking_hook`` next to the submission."""
+        self._tracking = tracking_hook
+
+    @hook_impl
+    def after_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        """Print what the run produced."""
+        outputs = pipeline.all_outputs()
+        if "metrics_table" in outputs:
+            click.echo(
+                f"\nOut-of-fold metrics ({_path(catalog, 'metrics')}):\n"
+                + catalog.load("metrics_table")
+            )
+        if "submission" in outputs:
+            path = _path(catalog, "submission")
+            rmse = catalog.load("combination")["oof_rmse"]
+            rows = len(catalog.load("submission"))
+            kaggle = catalog.load("params:kaggle")
+            message = kaggle_client.submission_message(kaggle.message, rmse)
+            run = self._tracking.open_run_id
+            kept = f", kept in MLflow run {run}" if run else ""
+            click.echo(
+                f"\nOut-of-fold RMSE of the final combination: {rmse:.4f} px\n"
+                f"Submission: {path} ({rows} rows{kept})\n"
+                f"Upload it with:\n  kaggle competitions submit -c {kaggle_client.COMPETITION} "
+                f'-f {path} -m "{message}"'
+            )
+            if run and self._tracking.rebuild:
+                click.echo(f"Rebuild it from the same models:\n  {self._tracking.rebuild}")
+
+
+def _path(catalog: DataCatalog, name: str) -> str:
+    """Where a file dataset lives, relative to the current folder."""
+    return os.path.relpath(catalog.get(name).filepath)
