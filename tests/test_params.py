@@ -28,7 +28,7 @@ def test_every_profile_validates(env):
         (
             ("full_model", "architecture"),
             "foo",
-            "Parameter full_model.architecture = 'foo' is not allowed: 'mlp', 'nouri', 'seed' or 'compact'",
+            "Parameter full_model.architecture = 'foo' is not allowed: 'mlp', 'tutorial_cnn', 'report_cnn' or 'compact'",
         ),
         (
             ("augment", "mirror"),
@@ -135,3 +135,19 @@ def test_the_kaggle_environment_trains_as_the_gpu_environment():
         params["training"] = changed(params["training"], checkpoint_dir="data root")
     assert kaggle == gpu
     assert gpu["full_model"] != load_params()["full_model"]
+
+
+@pytest.mark.parametrize(("old", "new"), [("nouri", "tutorial_cnn"), ("seed", "report_cnn")])
+def test_an_old_architecture_name_still_works_with_one_deprecation_line(raw, old, new):
+    raw = copy.deepcopy(raw)
+    raw["full_model"]["architecture"] = old
+    raw["architectures"][old] = raw["architectures"].pop(new)
+    with pytest.warns(FutureWarning) as caught:
+        params = check_parameters(raw)
+    assert params["full_model"].architecture == new
+    assert params["architectures"].options(new) == raw["architectures"][old]
+    messages = {str(warning.message) for warning in caught}
+    assert f"full_model.architecture: the architecture '{old}' is now called '{new}'" in " ".join(
+        messages
+    )
+    assert all("\n" not in message for message in messages)

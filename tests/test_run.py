@@ -245,7 +245,7 @@ def test_predict_and_reporting_write_the_submission_metrics_and_plots(trained_de
     assert "kaggle competitions submit -c facial-keypoints-detection -f" in result.stdout
     metrics = json.loads((data / "08_reporting" / "metrics.json").read_text())
     assert {"oof_rmse", "per_keypoint", "per_model", "per_specialist", "per_fold"} <= set(metrics)
-    assert metrics["per_model"]["model_0"]["oof_rmse"] > metrics["oof_rmse"]
+    assert metrics["per_model"]["mean_baseline"]["oof_rmse"] > metrics["oof_rmse"]
     assert metrics["ensemble"]["folds"] == FOLDS
     assert "final_combination" in result.stdout  # the metrics table is printed
     assert "average of the 2 folds" in result.stdout

@@ -34,7 +34,7 @@ def test_metrics_are_the_finite_numbers_of_a_report():
     report = {
         "oof_rmse": 1.3,
         "folds": 5,
-        "per_model": {"model_0": {"oof_rmse": 3.7, "seconds": None}},
+        "per_model": {"mean_baseline": {"oof_rmse": 3.7, "seconds": None}},
         "combination": {"flip_tta": True, "main_model": {"full_model": 12}},
         "worst_keypoints": ["nose_tip_x"],
         "ensemble": {"gain": float("nan")},
@@ -42,7 +42,7 @@ def test_metrics_are_the_finite_numbers_of_a_report():
     assert nested.numbers(report) == {
         "oof_rmse": 1.3,
         "folds": 5.0,
-        "per_model.model_0.oof_rmse": 3.7,
+        "per_model.mean_baseline.oof_rmse": 3.7,
         "combination.main_model.full_model": 12.0,
     }
 

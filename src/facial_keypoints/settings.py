@@ -2,8 +2,6 @@
 from the Kedro defaults. For further information, including these default values, see
 https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration"""
 
-import warnings
-
 from omegaconf.resolvers import oc
 
 from facial_keypoints.hooks import (
@@ -13,12 +11,10 @@ from facial_keypoints.hooks import (
     StaleSubmissionHook,
     TrackingHook,
 )
+from facial_keypoints.logs import quiet_logs
 
-# Third-party warnings a user can do nothing about, printed by every `kedro` command otherwise: Kedro
-# registers the config loader's resolvers through OmegaConf's deprecated call, and MLflow asks for
-# type hints on a model class of kedro-mlflow's when kedro-mlflow's command-line plugin loads.
-warnings.filterwarnings("ignore", r"register_new_resolver\(\) is deprecated", UserWarning)
-warnings.filterwarnings("ignore", r"(?s).*Add type hints to the `predict` method", UserWarning)
+# Before Kedro loads its plugins' commands, which print third-party warnings otherwise.
+quiet_logs()
 
 _checks = ParameterCheckHook()
 _tracking = TrackingHook(_checks)

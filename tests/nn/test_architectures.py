@@ -33,9 +33,10 @@ print(json.dumps({"backend": keras.backend.backend(), "losses": losses}))
 """
 
 
-def test_nouri_has_the_published_parameter_count():
+def test_the_tutorial_cnn_has_the_published_parameter_count():
     assert (
-        build_model("nouri", 30, MEAN, STD, OPTIONS.options("nouri")).count_params() == 16_561_502
+        build_model("tutorial_cnn", 30, MEAN, STD, OPTIONS.options("tutorial_cnn")).count_params()
+        == 16_561_502
     )
 
 

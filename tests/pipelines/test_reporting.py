@@ -50,7 +50,7 @@ def setup():
     oof = {
         "ids": faces["ids"][order],
         "fold": np.array([0, 1] * 5),
-        "model_0": np.tile(np.full(30, 45.0, np.float32), (10, 1)),
+        "mean_baseline": np.tile(np.full(30, 45.0, np.float32), (10, 1)),
         "full_model": final[order],
     }
     for name in SPECIALIST_GROUPS:
@@ -73,7 +73,7 @@ def test_metrics_follow_kaggles_definition(setup):
     errors = (final - faces["keypoints"])[present]
     assert metrics["oof_rmse"] == pytest.approx(np.sqrt(np.mean(errors**2)))
     model_0 = (45.0 - faces["keypoints"])[present]
-    assert metrics["per_model"]["model_0"]["oof_rmse"] == pytest.approx(
+    assert metrics["per_model"]["mean_baseline"]["oof_rmse"] == pytest.approx(
         np.sqrt(np.mean(model_0**2))
     )
     eyes = columns_of(SPECIALIST_GROUPS["eye_centers"])

@@ -147,8 +147,8 @@ def test_reporting_wiring(runs):
         "oof_faces_plot",
         "test_faces_plot",
     } == set(out)
-    assert out["metrics"]["per_model"]["model_0"]["oof_rmse"] > 0
+    assert out["metrics"]["per_model"]["mean_baseline"]["oof_rmse"] > 0
     assert list(out["metrics"]["per_fold"]) == [f"fold_{k}" for k in range(FOLDS)]
     assert "final_combination" in out["metrics_table"]
-    assert out["tracked_metrics"]["oof_rmse"] == out["metrics"]["oof_rmse"]
+    assert out["tracked_metrics"]["oof_rmse"]["value"] == out["metrics"]["oof_rmse"]
     assert out["loss_curves_plot"].axes

@@ -27,7 +27,7 @@ FULL_MODEL = "full_model"
 
 #: Arrays of a predictions file (``oof_predictions.npz``) besides the views: training row ids, the
 #: fold that predicted each face, and model 0 (each column's mean over the fold's training faces).
-NOT_VIEWS = ("ids", "fold", "model_0")
+NOT_VIEWS = ("ids", "fold", "mean_baseline")
 
 
 def specialist_view(group: str) -> str:

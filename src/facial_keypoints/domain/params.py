@@ -8,9 +8,17 @@ tree up front (unknown blocks included) and turns the first mistake into one rea
 
 from __future__ import annotations
 
+import warnings
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails
 
 from facial_keypoints.domain.errors import InputDataError
@@ -20,7 +28,10 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
 SpecialistGroup = Literal[tuple(SPECIALIST_GROUPS)]  # type: ignore[valid-type]
-Architecture = Literal["mlp", "nouri", "seed", "compact"]
+Architecture = Literal["mlp", "tutorial_cnn", "report_cnn", "compact"]
+
+#: Architectures renamed in 0.2, old name -> new: the old names work until the next release.
+RENAMED_ARCHITECTURES = {"nouri": "tutorial_cnn", "seed": "report_cnn"}
 
 
 class ParameterError(InputDataError):
@@ -179,6 +190,12 @@ class FullModelParams(ModelTrainingParams):
 
     architecture: Architecture
 
+    @field_validator("architecture", mode="before")
+    @classmethod
+    def _renamed(cls, name: Any) -> Any:
+        """An old architecture name as its new one, with a deprecation message."""
+        return _new_name(name, "full_model.architecture")
+
 
 class MlpOptions(Params):
     """Options of the ``mlp`` architecture."""
@@ -186,14 +203,14 @@ class MlpOptions(Params):
     hidden: int = Field(ge=1)
 
 
-class NouriOptions(Params):
-    """Options of the ``nouri`` architecture."""
+class TutorialCnnOptions(Params):
+    """Options of the ``tutorial_cnn`` architecture."""
 
     dropout: tuple[Fraction, Fraction, Fraction, Fraction]
 
 
-class SeedOptions(Params):
-    """Options of the ``seed`` architecture."""
+class ReportCnnOptions(Params):
+    """Options of the ``report_cnn`` architecture."""
 
     dropout: Fraction
 
@@ -212,9 +229,17 @@ class ArchitecturesParams(Params):
     """``architectures``: the options of every architecture; ``full_model.architecture`` picks one."""
 
     mlp: MlpOptions
-    nouri: NouriOptions
-    seed: SeedOptions
+    tutorial_cnn: TutorialCnnOptions
+    report_cnn: ReportCnnOptions
     compact: CompactOptions
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, blocks: Any) -> Any:
+        """Options under an old architecture name as its new one's, with a deprecation message."""
+        if not isinstance(blocks, dict):
+            return blocks
+        return {_new_name(name, "architectures"): options for name, options in blocks.items()}
 
     def options(self, name: Architecture) -> dict[str, Any]:
         """The named architecture's options as keyword arguments."""
@@ -266,6 +291,20 @@ class KaggleParams(Params):
 
     submit: bool
     message: str
+
+
+def _new_name(name: Any, where: str) -> Any:
+    """``name``, or its new name if it is an architecture renamed (with a deprecation message)."""
+    if name not in RENAMED_ARCHITECTURES:
+        return name
+    new = RENAMED_ARCHITECTURES[name]
+    warnings.warn(
+        f"{where}: the architecture '{name}' is now called '{new}'; the old name stops working in "
+        "the next release.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return new
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

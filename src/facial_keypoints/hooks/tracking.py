@@ -82,12 +82,6 @@ class TrackingHook:
         self._project_path = Path(context.project_path)
 
     @hook_impl
-    def after_catalog_created(self, catalog: DataCatalog, **kwargs: Any) -> None:
-        """Let kedro-mlflow name the run's metric datasets."""
-        if self._lifecycle is not None:
-            self._lifecycle.after_catalog_created(catalog=catalog, **kwargs)
-
-    @hook_impl
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:

@@ -9,8 +9,13 @@ node start fast.
 from __future__ import annotations
 
 import importlib
+import os
 from types import ModuleType
 from typing import Any
+
+# TensorFlow's C++ start-up lines (CPU features, no CUDA driver) are not for the kit's users; set
+# TF_CPP_MIN_LOG_LEVEL yourself to see them. Set before any submodule imports Keras.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 #: A Keras model, named for type hints of nodes that must not import Keras to be inspected.
 KerasModel = Any

@@ -39,14 +39,14 @@ def mlp(n_outputs: int, mean: Sequence[float], std: Sequence[float], *, hidden: 
     return keras.Model(inputs, _head(x, n_outputs, mean, std), name="mlp")
 
 
-def nouri(
+def tutorial_cnn(
     n_outputs: int,
     mean: Sequence[float],
     std: Sequence[float],
     *,
     dropout: Sequence[float],
 ) -> keras.Model:
-    """Daniel Nouri's final net: conv 32/64/128 (3x3, 2x2, 2x2) + pool + dropout, dense 1000 x 2."""
+    """Daniel Nouri's tutorial net for this competition (his final one): conv 32/64/128 (3x3, 2x2, 2x2) + pool + dropout, dense 1000 x 2."""
     inputs, x = _inputs()
     for filters, kernel, rate in zip((32, 64, 128), (3, 2, 2), dropout[:3], strict=True):
         x = layers.Conv2D(filters, kernel, activation="relu")(x)
@@ -56,10 +56,10 @@ def nouri(
     x = layers.Dense(1000, activation="relu")(x)
     x = layers.Dropout(dropout[3])(x)
     x = layers.Dense(1000, activation="relu")(x)
-    return keras.Model(inputs, _head(x, n_outputs, mean, std), name="nouri")
+    return keras.Model(inputs, _head(x, n_outputs, mean, std), name="tutorial_cnn")
 
 
-def seed(
+def report_cnn(
     n_outputs: int, mean: Sequence[float], std: Sequence[float], *, dropout: float
 ) -> keras.Model:
     """The reference report's final model: conv 24/48/96/192, batch-norm and dropout, dense 500 x 2."""
@@ -74,7 +74,7 @@ def seed(
     x = layers.Flatten()(x)
     x = layers.Dense(500, activation="relu")(x)
     x = layers.Dense(500, activation="relu")(x)
-    return keras.Model(inputs, _head(x, n_outputs, mean, std), name="seed")
+    return keras.Model(inputs, _head(x, n_outputs, mean, std), name="report_cnn")
 
 
 def compact(
@@ -105,8 +105,8 @@ def compact(
 
 ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "mlp": mlp,
-    "nouri": nouri,
-    "seed": seed,
+    "tutorial_cnn": tutorial_cnn,
+    "report_cnn": report_cnn,
     "compact": compact,
 }
 

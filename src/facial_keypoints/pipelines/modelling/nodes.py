@@ -132,7 +132,7 @@ def oof_predictor(fold: int) -> Callable[..., dict[str, np.ndarray]]:
         return {
             "ids": validation["ids"],
             "fold": np.full(count, fold),
-            "model_0": np.tile(mean, (count, 1)).astype(np.float32),
+            "mean_baseline": np.tile(mean, (count, 1)).astype(np.float32),
             **views,
         }
 

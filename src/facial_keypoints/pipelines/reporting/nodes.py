@@ -11,11 +11,11 @@ trained on it: out of fold (OOF). With ``cv.folds`` = 1 that is the one holdout.
 - ``folds``: how many folds; ``faces``: how many out-of-fold faces.
 - ``per_keypoint``: {column: RMSE of the final combination} for all 30 columns.
 - ``per_model``: {model: {oof_rmse, training_samples, epochs, seconds_per_epoch, seconds}} for
-  ``model_0`` (each column's training mean), ``full_model``, ``full_model_flip_tta``, each enabled
+  ``mean_baseline`` (each column's training mean), ``full_model``, ``full_model_flip_tta``, each enabled
   specialist (on its own columns) and ``final_combination``; faces, epochs and seconds per epoch are
   means over the folds, seconds their sum.
 - ``per_specialist``: {group: {specialist, full_model, final_combination}}: RMSE on the group's columns.
-- ``per_fold``: {fold: {faces, final_combination, full_model, model_0}}; ``fold_rmse_mean`` and
+- ``per_fold``: {fold: {faces, final_combination, full_model, mean_baseline}}; ``fold_rmse_mean`` and
   ``fold_rmse_std`` of the final combination over the folds.
 - ``ensemble`` (2 folds or more, else null): the submission averages the folds' predictions;
   ``ambiguity`` is the folds' mean squared spread around their average on the test faces, and
@@ -128,8 +128,8 @@ def compute_metrics(
     full = views[stacking.FULL_MODEL]
     summaries = list(training_summaries.values())
     per_model = {
-        "model_0": {
-            "oof_rmse": rmse(oof_predictions["model_0"], truth),
+        "mean_baseline": {
+            "oof_rmse": rmse(oof_predictions["mean_baseline"], truth),
             **_training([]),
         },
         "full_model": {
@@ -164,7 +164,7 @@ def compute_metrics(
             "faces": int(rows.sum()),
             "final_combination": rmse(final[rows], truth[rows]),
             "full_model": rmse(full[rows], truth[rows]),
-            "model_0": rmse(oof_predictions["model_0"][rows], truth[rows]),
+            "mean_baseline": rmse(oof_predictions["mean_baseline"][rows], truth[rows]),
         }
     fold_rmse = [fold["final_combination"] for fold in per_fold.values()]
     per_keypoint = {name: rmse(final[:, c], truth[:, c]) for c, name in enumerate(COLUMNS)}
@@ -211,9 +211,10 @@ def _ensemble(oof_rmse: float, fold_predictions: np.ndarray) -> dict[str, Any] |
     }
 
 
-def tracked_metrics(metrics: dict[str, Any]) -> dict[str, float]:
-    """Every finite number of the report under its dotted key (``per_model.full_model.oof_rmse``)."""
-    return numbers(metrics)
+def tracked_metrics(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Every finite number of the report as ``{dotted key: {value, step}}``, as MLflow records it
+    (``per_model.full_model.oof_rmse``)."""
+    return {key: {"value": value, "step": 0} for key, value in numbers(metrics).items()}
 
 
 def format_metrics(metrics: dict[str, Any]) -> str:

@@ -1,0 +1,58 @@
+"""What a run's log shows: node progress, the per-epoch lines and the end-of-run table.
+
+Dataset loads and saves go to DEBUG (shown when the ``kedro`` logger is at DEBUG in
+``conf/logging.yml``), and warnings of third-party packages that a user of the kit can do nothing
+about are dropped; the kit's own warnings and every other package's stay. They are filters on
+loggers rather than on Python's warnings: MLflow shows its own warnings through a filter of its own
+that overrides the user's (``filter_user_warnings_once``), and Kedro's logging configuration may
+name no project class.
+"""
+
+from __future__ import annotations
+
+import logging
+
+#: Messages dropped, by logger: text any of them contains.
+THIRD_PARTY_NOISE: dict[str, tuple[str, ...]] = {
+    # MLflow, when kedro-mlflow's command-line plugin defines its model class on every `kedro` start.
+    "py.warnings": (
+        "Add type hints to the `predict` method",
+        "Any type hint is inferred as AnyType",
+        # Kedro registers the config loader's resolvers through OmegaConf's deprecated call.
+        "register_new_resolver() is deprecated",
+    ),
+    # kedro-viz, on every `kedro run --pipelines ...`: its run events are for whole runs only.
+    "kedro_viz.integrations.kedro.run_hooks": ("Workflow tracking is disabled during partial",),
+    # kedro-mlflow, on every run.
+    "kedro_mlflow.framework.hooks.mlflow_hook": ("Registering new custom resolver",),
+    # Keras under TensorFlow, when the seven models of a fold predict one after another.
+    "tensorflow": ("triggered tf.function retracing",),
+}
+
+DATASET_IO = ("Loading data from ", "Saving data to ")
+
+
+class _DropThirdPartyNoise(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(text in message for text in THIRD_PARTY_NOISE.get(record.name, ()))
+
+
+class _DatasetIOAtDebug(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.INFO and record.getMessage().startswith(DATASET_IO):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger("kedro").isEnabledFor(logging.DEBUG)
+        return True
+
+
+def quiet_logs() -> None:
+    """Attach the filters to their loggers (once; Kedro's logging configuration keeps them)."""
+    for name in THIRD_PARTY_NOISE:
+        _add_once(logging.getLogger(name), _DropThirdPartyNoise())
+    _add_once(logging.getLogger("kedro.io.data_catalog"), _DatasetIOAtDebug())
+
+
+def _add_once(logger: logging.Logger, new: logging.Filter) -> None:
+    if not any(type(existing) is type(new) for existing in logger.filters):
+        logger.addFilter(new)
