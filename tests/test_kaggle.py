@@ -4,7 +4,7 @@ import importlib.util
 
 import pytest
 
-from facial_keypoints.tools import kaggle_client as kaggle
+from facial_keypoints.domain import kaggle_client as kaggle
 
 
 @pytest.fixture

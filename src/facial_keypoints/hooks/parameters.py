@@ -5,9 +5,9 @@ from __future__ import annotations
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 
+from facial_keypoints.domain import kaggle_client
 from facial_keypoints.domain.params import Params, check_parameters
 from facial_keypoints.pipeline_registry import use_folds
-from facial_keypoints.tools import kaggle_client
 
 
 class ParameterCheckHook:

@@ -10,8 +10,8 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 
+from facial_keypoints.domain import kaggle_client
 from facial_keypoints.hooks.tracking import TrackingHook
-from facial_keypoints.tools import kaggle_client
 
 
 class RunSummaryHook:

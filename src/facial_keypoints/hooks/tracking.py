@@ -40,10 +40,10 @@ from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
 
 from facial_keypoints import nn
+from facial_keypoints.domain import kaggle_client
 from facial_keypoints.domain.errors import find_input_error, first_line
 from facial_keypoints.hooks import run_record
 from facial_keypoints.hooks.parameters import ParameterCheckHook
-from facial_keypoints.tools import kaggle_client
 
 if TYPE_CHECKING:
     from kedro_mlflow.framework.hooks import MlflowHook

@@ -3,7 +3,7 @@
     python -m facial_keypoints.tools.kaggle download [--to data/01_raw]
     python -m facial_keypoints.tools.kaggle submit data/07_model_output/submission.csv -m "message"
 
-Needs the ``kaggle`` package and your API credentials (see :mod:`facial_keypoints.tools.kaggle_client`).
+Needs the ``kaggle`` package and your API credentials (see :mod:`facial_keypoints.domain.kaggle_client`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from facial_keypoints.tools.kaggle_client import KaggleUnavailable, download, submit
+from facial_keypoints.domain.kaggle_client import KaggleUnavailable, download, submit
 
 
 def main(argv: list[str] | None = None) -> None:

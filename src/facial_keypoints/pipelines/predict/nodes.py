@@ -13,12 +13,12 @@ import numpy as np
 
 from facial_keypoints import nn
 from facial_keypoints.arrays import stacking
+from facial_keypoints.domain import kaggle_client
 from facial_keypoints.domain.errors import InputDataError, first_line
 from facial_keypoints.domain.faces import Faces
 from facial_keypoints.domain.keypoints import COLUMNS, IMAGE_SIZE
 from facial_keypoints.domain.params import CombinationParams, KaggleParams, SpecialistsParams
 from facial_keypoints.nn import KerasModel
-from facial_keypoints.tools import kaggle_client
 
 # pandas is imported on first use, not when Kedro loads the pipelines: `kedro` commands start fast.
 pd = lazy_loader.load("pandas")
