@@ -23,7 +23,7 @@ import pytest
 from mlflow.entities import Run
 
 from facial_keypoints.arrays.synthetic import write_demo_files
-from tests.test_run import kedro_run, make_project
+from tests.end_to_end.conftest import kedro_run, make_project
 
 pytestmark = pytest.mark.slow
 
