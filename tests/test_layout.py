@@ -9,6 +9,7 @@ import sys
 
 from facial_keypoints import pipelines as package
 from facial_keypoints.pipeline_registry import register_pipelines
+from tests.conftest import PROJECT_ROOT
 
 BUILD_WITHOUT_RUNNING = """
 import json, sys
@@ -56,3 +57,43 @@ def test_a_new_pipeline_package_is_registered_and_joins_submission(tmp_path, mon
     assert "extra" in pipelines
     assert "extra_node" in {node.name for node in pipelines["submission"].nodes}
     assert {"parse_test", "validate_lookup"} <= {node.name for node in pipelines["predict"].nodes}
+
+
+KEDRO_COMMAND_THEN_MODULES = """
+import json, sys
+from kedro.framework.cli.cli import main
+sys.argv = ["kedro", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exit:
+    code = exit.code
+heavy = sorted(m for m in ("mlflow", "keras", "tensorflow", "jax") if m in sys.modules)
+print(json.dumps({"code": code, "heavy": heavy}), file=sys.stderr)
+"""
+
+
+def kedro_in_process(*args: str) -> tuple[dict, str]:
+    """A ``kedro`` command in a fresh process from the project root: its exit code and the heavy
+    packages it imported, and what it printed."""
+    result = subprocess.run(
+        [sys.executable, "-c", KEDRO_COMMAND_THEN_MODULES, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true"},
+        cwd=PROJECT_ROOT,
+        timeout=120,
+        check=False,
+    )
+    return json.loads(result.stderr.strip().splitlines()[-1]), result.stdout + result.stderr
+
+
+def test_kedro_registry_list_starts_without_mlflow_or_keras_and_prints_no_warning():
+    report, output = kedro_in_process("registry", "list")
+    assert report == {"code": 0, "heavy": []}
+    assert "WARNING" not in output and "Warning" not in output
+
+
+def test_kedro_mlflows_commands_are_still_there_when_asked_for():
+    report, output = kedro_in_process("mlflow", "--help")
+    assert report["code"] == 0
+    assert "ui" in output and "mlflow" in report["heavy"]

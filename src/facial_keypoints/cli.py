@@ -4,11 +4,16 @@ Kedro picks up this module's ``cli`` group and ``run`` command in place of its b
 option is Kedro's. A user's data or parameter error (missing file, bad pixels, unknown feature, a
 parameter out of range...) ends the run with ``Error: <message>`` and exit code 1 instead of a
 Python traceback.
+
+:func:`defer_plugin_commands` keeps ``kedro`` commands quick to start (see there).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
+import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -47,3 +52,48 @@ run = click.Command(
     short_help=kedro_run.short_help,
 )
 cli.add_command(run)
+
+
+#: Command groups of Kedro plugins that import far more than they need to list their commands:
+#: entry-point module -> (group attribute, the commands it holds). kedro-mlflow's module imports
+#: MLflow, about a second, on every `kedro` command of a project.
+DEFERRED_PLUGIN_COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "kedro_mlflow.framework.cli.cli": ("commands", ("mlflow",)),
+}
+
+
+class _DeferredGroup(click.Group):
+    """A plugin's command group that imports the plugin when one of its commands is asked for."""
+
+    def __init__(self, module: str, attribute: str, names: tuple[str, ...]) -> None:
+        super().__init__(name=module)
+        self._module, self._attribute, self._names = module, attribute, names
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self._names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self._names:
+            return None
+        if isinstance(sys.modules.get(self._module), _StandIn):
+            del sys.modules[self._module]
+        group = getattr(importlib.import_module(self._module), self._attribute)
+        return group.get_command(ctx, cmd_name)
+
+
+class _StandIn(types.ModuleType):
+    """What Kedro finds when it loads a deferred plugin's entry point."""
+
+
+def defer_plugin_commands() -> None:
+    """Let Kedro load the entry points of :data:`DEFERRED_PLUGIN_COMMANDS` as stand-ins that import
+    the plugin only when one of its commands runs (``kedro mlflow ui``).
+
+    Kedro imports every plugin's command module before it runs any command (``kedro registry
+    list`` included), and imports this project's settings, which call this, just before.
+    """
+    for module, (attribute, names) in DEFERRED_PLUGIN_COMMANDS.items():
+        if module not in sys.modules:
+            stand_in = _StandIn(module)
+            setattr(stand_in, attribute, _DeferredGroup(module, attribute, names))
+            sys.modules[module] = stand_in

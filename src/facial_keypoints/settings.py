@@ -4,6 +4,7 @@ https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration""
 
 from omegaconf.resolvers import oc
 
+from facial_keypoints.cli import defer_plugin_commands
 from facial_keypoints.hooks import (
     DemoDataHook,
     ParameterCheckHook,
@@ -13,8 +14,10 @@ from facial_keypoints.hooks import (
 )
 from facial_keypoints.logs import quiet_logs
 
-# Before Kedro loads its plugins' commands, which print third-party warnings otherwise.
+# Before Kedro loads its plugins' commands, which print third-party warnings and import MLflow
+# otherwise.
 quiet_logs()
+defer_plugin_commands()
 
 _checks = ParameterCheckHook()
 _tracking = TrackingHook(_checks)

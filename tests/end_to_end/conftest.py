@@ -9,8 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
 
 from tests.conftest import PROJECT_ROOT
+
+FOLDS = 2
 
 
 def make_project(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -44,3 +48,34 @@ def kedro_run(project: Path, *args: str) -> subprocess.CompletedProcess:
         timeout=300,
         check=False,
     )
+
+
+def one_specialist(project: Path, env: str) -> None:
+    """Train one specialist group, not six, in ``env`` of a scratch project: the runs that check
+    where files go or which backend ran need no more."""
+    (project / "conf" / env / "parameters_tests.yml").write_text(
+        "specialists: {enabled: [eye_centers]}\n"
+    )
+
+
+@pytest.fixture(scope="session")
+def trained_demo(tmp_path_factory) -> Path:
+    """A scratch project with demo data run through every pipeline: 2 folds, 1 epoch per model.
+
+    Shared by the tests that only read it (each marked ``xdist_group("trained_demo")``, so that one
+    test worker runs them all and trains it once); tests that change it take a copy."""
+    project = tmp_path_factory.mktemp("trained")
+    with pytest.MonkeyPatch.context() as patch:
+        make_project(project, patch)
+        bootstrap_project(project)
+        runtime = {
+            "cv": {"folds": FOLDS},
+            "full_model": {"epochs": 1},
+            "specialists": {"epochs": 1},
+            "training": {"verbose": 0},
+        }
+        with KedroSession.create(
+            project_path=project, env="demo", runtime_params=runtime
+        ) as session:
+            session.run(pipeline_names=["submission"])
+    return project

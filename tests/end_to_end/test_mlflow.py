@@ -23,9 +23,9 @@ import pytest
 from mlflow.entities import Run
 
 from facial_keypoints.arrays.synthetic import write_demo_files
-from tests.end_to_end.conftest import kedro_run, make_project
+from tests.end_to_end.conftest import kedro_run, make_project, one_specialist
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mlflow_server")]
 
 EXPERIMENT = "facial_keypoints_demo"  # conf/demo/mlflow.yml
 QUICK = "full_model.epochs=2,specialists.epochs=1,training.verbose=0"
@@ -95,6 +95,7 @@ def two_runs(server, tmp_path_factory) -> dict[str, object]:
     project = tmp_path_factory.mktemp("tracked")
     with pytest.MonkeyPatch.context() as patch:
         make_project(project, patch)
+        one_specialist(project, "demo")
         patch.setenv("MLFLOW_TRACKING_URI", server)
         submissions = []
         for rate in ("0.002", "0.001"):

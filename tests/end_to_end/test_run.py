@@ -31,11 +31,10 @@ from facial_keypoints.pipelines.predict.nodes import (
     predict_test_views,
 )
 from tests.conftest import PROJECT_ROOT, latest
-from tests.end_to_end.conftest import kedro_run, make_project
+from tests.end_to_end.conftest import FOLDS, kedro_run, make_project, one_specialist
 
 pytestmark = pytest.mark.slow
 
-FOLDS = 2
 TWO_FOLDS = ("--params", f"cv.folds={FOLDS}")
 
 
@@ -93,26 +92,7 @@ def test_a_bad_pixel_ends_the_run_with_one_message_writes_nothing_and_fails_its_
     assert run.data.params["run.pipelines"] == "data_engineering"
 
 
-@pytest.fixture(scope="module")
-def trained_demo(tmp_path_factory) -> Path:
-    """A scratch project with demo data run through every pipeline: 2 folds, 1 epoch per model."""
-    project = tmp_path_factory.mktemp("trained")
-    with pytest.MonkeyPatch.context() as patch:
-        make_project(project, patch)
-        bootstrap_project(project)
-        runtime = {
-            "cv": {"folds": FOLDS},
-            "full_model": {"epochs": 1},
-            "specialists": {"epochs": 1},
-            "training": {"verbose": 0},
-        }
-        with KedroSession.create(
-            project_path=project, env="demo", runtime_params=runtime
-        ) as session:
-            session.run(pipeline_names=["submission"])
-    return project
-
-
+@pytest.mark.xdist_group("trained_demo")
 def test_a_run_killed_by_sigkill_mid_training_resumes_and_ends_as_an_uninterrupted_run(
     trained_demo, tmp_path, monkeypatch
 ):
@@ -178,6 +158,7 @@ def test_a_run_killed_by_sigkill_mid_training_resumes_and_ends_as_an_uninterrupt
     )
 
 
+@pytest.mark.xdist_group("trained_demo")
 def test_modelling_trains_every_fold_and_fits_the_combination_out_of_fold(trained_demo):
     models = trained_demo / "data" / "demo" / "06_models"
     for k in range(FOLDS):
@@ -198,6 +179,7 @@ def test_modelling_trains_every_fold_and_fits_the_combination_out_of_fold(traine
     assert not list((models / "checkpoints").rglob("*.json"))  # finished runs leave no checkpoint
 
 
+@pytest.mark.xdist_group("trained_demo")
 def test_predict_and_reporting_write_the_submission_metrics_and_plots(trained_demo, monkeypatch):
     monkeypatch.chdir(trained_demo)
     result = kedro_run(
@@ -227,6 +209,7 @@ def test_predict_and_reporting_write_the_submission_metrics_and_plots(trained_de
     ]
 
 
+@pytest.mark.xdist_group("trained_demo")
 def test_kaggles_lookup_table_with_1783_generated_test_faces(trained_demo, kaggle_lookup, params):
     ids = np.sort(kaggle_lookup["ImageId"].unique())
     images, _ = draw_faces(len(ids), np.random.default_rng(0))
@@ -258,6 +241,7 @@ def test_kaggles_lookup_table_with_1783_generated_test_faces(trained_demo, kaggl
     assert submission["Location"].notna().all()
 
 
+@pytest.mark.xdist_group("trained_demo")
 def test_exploration_notebook_runs_top_to_bottom(trained_demo, monkeypatch):
     notebook = nbformat.read(PROJECT_ROOT / "notebooks" / "exploration.ipynb", as_version=4)
     monkeypatch.setenv("KEDRO_ENV", "demo")
@@ -284,6 +268,7 @@ def trained_copy(trained_demo, tmp_path, monkeypatch) -> Path:
     return project
 
 
+@pytest.mark.xdist_group("trained_demo")
 def test_predict_reads_the_current_test_files(trained_copy, tmp_path):
     raw = trained_copy / "data" / "demo" / "01_raw"
     write_demo_files(tmp_path / "new", n_train=20, n_test=40, seed=9)
@@ -296,6 +281,7 @@ def test_predict_reads_the_current_test_files(trained_copy, tmp_path):
     assert submission["RowId"].tolist() == lookup["RowId"].tolist()
 
 
+@pytest.mark.xdist_group("trained_demo")
 def test_a_failed_run_leaves_no_submission_to_upload_by_mistake(trained_copy):
     output = trained_copy / "data" / "demo" / "07_model_output"
     before = (output / "submission.csv").read_text()
@@ -310,6 +296,7 @@ def test_a_failed_run_leaves_no_submission_to_upload_by_mistake(trained_copy):
     assert (output / "submission.previous.csv").read_text() == before  # set aside, not lost
 
 
+@pytest.mark.xdist_group("trained_demo")
 def test_a_damaged_model_file_is_named_with_the_command_that_retrains_it(trained_copy):
     model = latest(trained_copy / "data" / "demo" / "06_models" / "fold_1" / "full_model.keras")
     model.write_bytes(model.read_bytes()[:5000])
@@ -321,6 +308,7 @@ def test_a_damaged_model_file_is_named_with_the_command_that_retrains_it(trained
     assert "Traceback" not in result.stderr + result.stdout
 
 
+@pytest.mark.xdist_group("trained_demo")
 def test_a_damaged_checkpoint_is_set_aside_and_the_run_trains_afresh(trained_copy):
     checkpoints = trained_copy / "data" / "demo" / "06_models" / "checkpoints" / "fold_0"
     (checkpoints / "full_model").mkdir(parents=True)
@@ -339,6 +327,7 @@ def test_a_damaged_checkpoint_is_set_aside_and_the_run_trains_afresh(trained_cop
     assert (checkpoints / "full_model.damaged" / "state.json").exists()
 
 
+@pytest.mark.xdist_group("trained_demo")
 def test_one_fold_reruns_alone_by_its_namespace(trained_copy):
     models = trained_copy / "data" / "demo" / "06_models"
     before = {k: latest(models / f"fold_{k}" / "full_model.keras") for k in (0, 1)}
@@ -358,6 +347,7 @@ def test_one_fold_reruns_alone_by_its_namespace(trained_copy):
     assert "fold_0." not in result.stdout + result.stderr
 
 
+@pytest.mark.xdist_group("trained_demo")
 def test_predicting_with_other_folds_than_trained_is_one_clear_error(trained_copy):
     result = kedro_run(trained_copy, "--env", "demo", "--pipelines", "predict")
     assert result.returncode == 1
@@ -392,6 +382,7 @@ def test_the_kaggle_environment_reads_the_mounted_input_and_writes_only_under_wo
     monkeypatch.setenv("FKD_RAW_ROOT", str(raw))
     monkeypatch.setenv("FKD_WORKING_ROOT", str(working))
     monkeypatch.delenv("MLFLOW_TRACKING_URI")  # the kaggle environment's own store
+    one_specialist(project, "kaggle")
     result = kedro_run(
         project,
         "--env",
@@ -413,12 +404,13 @@ def test_the_gpu_profile_runs_end_to_end_under_jax(tmp_path, monkeypatch):
     project = make_project(tmp_path, monkeypatch)
     write_demo_files(project / "data" / "01_raw", n_train=200, n_test=30, seed=2)
     monkeypatch.setenv("KERAS_BACKEND", "jax")
+    one_specialist(project, "gpu")
     result = kedro_run(
         project,
         "--env",
         "gpu",
         "--params",
-        "full_model.epochs=2,specialists.epochs=1,training.verbose=0",
+        "full_model.epochs=1,specialists.epochs=1,training.verbose=0",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     submission = pd.read_csv(project / "data" / "07_model_output" / "submission.csv")

@@ -384,7 +384,7 @@ def check_parameters(raw: dict[str, Any]) -> dict[str, Params]:
         raise ParameterError(
             f"Parameter {unknown[0]!r} is not a parameter of this project (known: "
             f"{', '.join(PARAMETERS)}). Fix the name in conf/ or in your --params; a new block "
-            "needs its model in PARAMETERS (src/facial_keypoints/params.py)."
+            "needs its model in PARAMETERS (src/facial_keypoints/domain/params.py)."
         )
     checked = {}
     for key, model in PARAMETERS.items():

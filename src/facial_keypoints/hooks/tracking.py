@@ -63,9 +63,13 @@ class TrackingHook:
         self._project_path = Path.cwd()
         self._started = 0.0
         self._open = False
-        self.run_id: str | None = None
         self.rebuild: str | None = None
         atexit.register(self._end_interrupted)
+
+    @property
+    def run_id(self) -> str | None:
+        """The id of the MLflow run kedro-mlflow started last (None: none, or not tracked)."""
+        return self._lifecycle.run_id if self._lifecycle is not None else None
 
     @property
     def open_run_id(self) -> str | None:
@@ -89,12 +93,11 @@ class TrackingHook:
         import mlflow  # noqa: PLC0415
 
         assert self._lifecycle is not None
-        self.run_id, self.rebuild = None, None
+        self.rebuild = None
         self._started = time.perf_counter()
         self._lifecycle.run_id = None
         self._lifecycle.before_pipeline_run(run_params, pipeline, catalog)
-        self.run_id = self._lifecycle.run_id  # None: this pipeline is in disable_tracking
-        if self.run_id is None:
+        if self.run_id is None:  # this pipeline is in disable_tracking
             return
         self._open = True
         self._catalog, self._run_params = catalog, run_params

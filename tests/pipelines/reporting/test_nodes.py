@@ -72,9 +72,9 @@ def test_metrics_follow_kaggles_definition(setup):
     present = ~np.isnan(faces["keypoints"])
     errors = (final - faces["keypoints"])[present]
     assert metrics["oof_rmse"] == pytest.approx(np.sqrt(np.mean(errors**2)))
-    model_0 = (45.0 - faces["keypoints"])[present]
+    mean_baseline = (45.0 - faces["keypoints"])[present]
     assert metrics["per_model"]["mean_baseline"]["oof_rmse"] == pytest.approx(
-        np.sqrt(np.mean(model_0**2))
+        np.sqrt(np.mean(mean_baseline**2))
     )
     eyes = columns_of(SPECIALIST_GROUPS["eye_centers"])
     errors = (final[:, eyes] + 0.5 - faces["keypoints"][:, eyes]).ravel()
