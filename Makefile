@@ -20,10 +20,12 @@ run: install
 	$(BIN)/kedro run $(ENV_ARG)
 
 # The whole suite under TensorFlow, then the Keras library and the in-memory pipeline runs again
-# under JAX, the gpu profile's backend (tests/test_run.py runs `kedro run --env gpu` under JAX too).
+# under JAX, the gpu profile's backend (tests/end_to_end runs `kedro run --env gpu` under JAX too).
+# One test worker per core; tests sharing an expensive fixture run on one worker (xdist_group).
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadgroup
 test: install
-	$(BIN)/python -m pytest
-	KERAS_BACKEND=jax $(BIN)/python -m pytest tests/nn tests/pipelines
+	$(PYTEST)
+	KERAS_BACKEND=jax $(PYTEST) tests/nn tests/pipelines
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -20,6 +20,8 @@ THIRD_PARTY_NOISE: dict[str, tuple[str, ...]] = {
         "Any type hint is inferred as AnyType",
         # Kedro registers the config loader's resolvers through OmegaConf's deprecated call.
         "register_new_resolver() is deprecated",
+        # kedro-viz's server code, on FastAPI's deprecation (`kedro viz`).
+        "ORJSONResponse is deprecated",
     ),
     # kedro-viz, on every `kedro run --pipelines ...`: its run events are for whole runs only.
     "kedro_viz.integrations.kedro.run_hooks": ("Workflow tracking is disabled during partial",),
