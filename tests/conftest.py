@@ -41,6 +41,14 @@ def own_mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return uri
 
 
+#: For tests that start a fresh Python per Keras backend themselves: they check every backend in the
+#: TensorFlow pass of `make test`, so the JAX pass (KERAS_BACKEND=jax) does not repeat them.
+spawns_its_own_backends = pytest.mark.skipif(
+    os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow",
+    reason="starts each Keras backend itself; runs in the TensorFlow pass",
+)
+
+
 def run_python(code: str, *args: str, **env: str) -> subprocess.CompletedProcess:
     """``python -c code args`` in a fresh process from the project root, with ``env`` set (a
     Keras backend, XLA flags) and TensorFlow's start-up lines silenced."""

@@ -109,7 +109,7 @@ def test_a_run_killed_by_sigkill_mid_training_resumes_and_ends_as_an_uninterrupt
         "--nodes",
         "fold_0.split_fold,fold_0.train_full_model",  # the fold's faces are held in memory
         "--params",
-        f"cv.folds={FOLDS},full_model.epochs=6,training.verbose=0",
+        f"cv.folds={FOLDS},full_model.epochs=4,training.verbose=0",
     ]
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "300"}
     models = project / "data" / "demo" / "06_models"
@@ -121,14 +121,14 @@ def test_a_run_killed_by_sigkill_mid_training_resumes_and_ends_as_an_uninterrupt
     )
     deadline = time.monotonic() + 240
     while killed.poll() is None and time.monotonic() < deadline:
-        if state.exists() and json.loads(state.read_text())["epochs_done"] >= 3:
+        if state.exists() and json.loads(state.read_text())["epochs_done"] >= 2:
             killed.send_signal(signal.SIGKILL)
             break
         time.sleep(0.05)
     assert killed.wait(60) == -signal.SIGKILL, "the run ended before it could be killed"
     assert not model_file.exists()
     done = json.loads(state.read_text())["epochs_done"]
-    assert 3 <= done < 6
+    assert 2 <= done < 4
 
     resumed = subprocess.run(
         command, cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False
@@ -147,7 +147,7 @@ def test_a_run_killed_by_sigkill_mid_training_resumes_and_ends_as_an_uninterrupt
     model = keras.saving.load_model(latest(model_file))
     summary = json.loads((model_file.parent / "full_model_training.json").read_text())
 
-    assert resumed_summary["epochs"] == summary["epochs"] == 6
+    assert resumed_summary["epochs"] == summary["epochs"] == 4
     assert resumed_summary["history"]["val_rmse"] == pytest.approx(
         summary["history"]["val_rmse"], abs=1e-6
     )
@@ -374,7 +374,7 @@ def test_the_kaggle_environment_reads_the_mounted_input_and_writes_only_under_wo
     (tmp_path / "project").mkdir()
     project = make_project(tmp_path / "project", monkeypatch)
     raw = tmp_path / "input" / "facial-keypoints-detection"
-    write_demo_files(raw, n_train=200, n_test=30, seed=1, zipped=True)  # as Kaggle ships them
+    write_demo_files(raw, n_train=100, n_test=20, seed=1, zipped=True)  # as Kaggle ships them
     for path in [*raw.iterdir(), raw]:
         path.chmod(0o555 if path.is_dir() else 0o444)
     before = snapshot(tmp_path / "input")
@@ -402,7 +402,7 @@ def test_the_kaggle_environment_reads_the_mounted_input_and_writes_only_under_wo
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
 def test_the_gpu_profile_runs_end_to_end_under_jax(tmp_path, monkeypatch):
     project = make_project(tmp_path, monkeypatch)
-    write_demo_files(project / "data" / "01_raw", n_train=200, n_test=30, seed=2)
+    write_demo_files(project / "data" / "01_raw", n_train=100, n_test=20, seed=2)
     monkeypatch.setenv("KERAS_BACKEND", "jax")
     one_specialist(project, "gpu")
     result = kedro_run(

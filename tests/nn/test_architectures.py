@@ -10,7 +10,7 @@ import pytest
 from facial_keypoints.domain.params import ArchitecturesParams
 from facial_keypoints.nn.architectures import ARCHITECTURES, build_model
 from facial_keypoints.nn.losses import MaskedMSE, MaskedRMSE
-from tests.conftest import load_params, run_python
+from tests.conftest import load_params, run_python, spawns_its_own_backends
 
 MEAN, STD = [48.0] * 30, [4.0] * 30
 OPTIONS = load_params()["architectures"]
@@ -40,6 +40,7 @@ def test_the_tutorial_cnn_has_the_published_parameter_count():
     )
 
 
+@spawns_its_own_backends
 @pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
 def test_every_architecture_trains_one_step(backend):
     if importlib.util.find_spec(backend) is None:

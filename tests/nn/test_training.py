@@ -17,7 +17,7 @@ from facial_keypoints.nn.optimizers import make_optimizer
 from facial_keypoints.nn.specialists import specialist_from
 from facial_keypoints.nn.training import fit, train_full_model
 from facial_keypoints.pipelines.data_engineering.nodes import parse_training
-from tests.conftest import TINY_COMPACT, changed, run_python
+from tests.conftest import TINY_COMPACT, changed, run_python, spawns_its_own_backends
 
 ALL = list(range(30))
 
@@ -314,6 +314,7 @@ print(json.dumps({"devices": len(keras.distribution.list_devices()), **history})
 """
 
 
+@spawns_its_own_backends
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
 def test_four_devices_train_as_one_under_jax(tmp_path):
     """Data-parallel over 4 (host) devices: each batch of 16 split 4 ways, the last ones padded

@@ -47,7 +47,21 @@ def assign_folds(
 ) -> np.ndarray:
     """The fold (0..folds-1) whose validation set each face is in, stratified by completeness, no
     group split across folds. With ``folds`` = 1: one holdout of ``validation_fraction`` of the
-    groups (fold 0), every other face ``TRAIN_ONLY``."""
+    groups (fold 0), every other face ``TRAIN_ONLY``.
+
+    Args:
+        complete: 1 for a face with all 30 values, 0 otherwise (the strata), one per face.
+        groups: a group id per face (:func:`near_duplicate_groups`); a group stays in one fold.
+        folds: ``cv.folds``.
+        seed: ``cv.seed``.
+        validation_fraction: the share of groups held out when ``folds`` is 1.
+
+    Returns:
+        The fold of each face (int64), ``folds.csv``'s ``fold`` column.
+
+    Raises:
+        InputDataError: too few distinct faces for the folds asked for.
+    """
     from sklearn import model_selection  # noqa: PLC0415 - see _no_sklearn_at_import
 
     unique, first = np.unique(groups, return_index=True)

@@ -30,8 +30,16 @@ def estimate_mirror(
 
     For each flip pair, the mean patch around the right keypoint is compared with the mirrored mean
     patch around the left keypoint shifted by ``mirror - 95``; the best of 93..99 in steps of 0.25
-    wins. Labels putting a pixel's centre at x + 0.5 (and symmetric annotators) give 96. Returns the
-    median over pairs and each pair's estimate.
+    wins. Labels putting a pixel's centre at x + 0.5 (and symmetric annotators) give 96.
+
+    Args:
+        images: uint8 faces (N, 96, 96).
+        keypoints: their keypoints (N, 30), NaN where missing.
+        max_faces: how many of the first faces to look at.
+
+    Returns:
+        The median estimate over the flip pairs, and each pair's estimate by its name (the left
+        column's without ``left_``).
     """
     candidates = np.arange(93.0, 99.01, 0.25)
     dx = np.arange(-8.0, 9.0)

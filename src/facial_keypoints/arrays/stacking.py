@@ -96,7 +96,19 @@ def fit_combination(
     views: dict[str, np.ndarray], truth: np.ndarray, flip_tta: bool | str, seed: int
 ) -> tuple[dict[str, Any], np.ndarray]:
     """The combination fitted on all the faces, and the cross-fitted final predictions
-    (:func:`cross_fit`) that score it honestly."""
+    (:func:`cross_fit`) that score it honestly.
+
+    Args:
+        views: every model's out-of-fold predictions, ``{view name: (N, 30)}``, NaN where a view
+            predicts nothing.
+        truth: the faces' keypoints (N, 30), NaN where missing.
+        flip_tta: ``combination.flip_tta``: how mirrored views take part (:func:`prepare_views`).
+        seed: splits the faces into the two halves of the cross-fit.
+
+    Returns:
+        ``combination.json``'s content (``flip_tta``, ``weights`` per column and view, and the
+        cross-fitted, in-sample and full-model-only RMSE) and the cross-fitted predictions (N, 30).
+    """
     combination = {"flip_tta": flip_tta, "weights": fit_weights(views, truth, flip_tta)}
     cross_fitted = cross_fit(views, truth, flip_tta, seed)
     combination["oof_rmse"] = rmse(cross_fitted, truth)
@@ -114,7 +126,13 @@ def fit_combination(
 
 
 def combine(views: dict[str, np.ndarray], combination: dict[str, Any]) -> np.ndarray:
-    """The final (N, 30) predictions: each coordinate's weighted sum of the views."""
+    """The final (N, 30) predictions: each coordinate's weighted sum of the views.
+
+    Args:
+        views: predictions of the same N faces by the views ``combination`` names (and, with flip
+            TTA, their mirrored views).
+        combination: a fitted combination (:func:`fit_combination`, ``combination.json``).
+    """
     prepared = prepare_views(views, combination["flip_tta"])
     combined = np.zeros_like(prepared[FULL_MODEL])
     for c, column in enumerate(COLUMNS):

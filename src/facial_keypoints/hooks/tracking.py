@@ -64,7 +64,6 @@ class TrackingHook:
         self._started = 0.0
         self._open = False
         self.rebuild: str | None = None
-        atexit.register(self._end_interrupted)
 
     @property
     def run_id(self) -> str | None:
@@ -81,6 +80,10 @@ class TrackingHook:
         """Set up MLflow from mlflow.yml (kedro-mlflow)."""
         from kedro_mlflow.framework.hooks import MlflowHook  # noqa: PLC0415 - see the module
 
+        if self._lifecycle is None:
+            # After MLflow's own exit handler, registered as MLflow was imported, so that this one
+            # runs first (last in, first out) and ends an interrupted run KILLED, not FINISHED.
+            atexit.register(self._end_interrupted)
         self._lifecycle = MlflowHook()
         self._lifecycle.after_context_created(context)
         self._project_path = Path(context.project_path)
@@ -245,7 +248,7 @@ class TrackingHook:
 
     def _end_interrupted(self) -> None:
         """A run still open when Python exits (Ctrl-C) ends KILLED, not FINISHED or RUNNING."""
-        if not self.run_id or "mlflow" not in sys.modules:
+        if not self.run_id:
             return
         import mlflow  # noqa: PLC0415
         from mlflow.entities import RunStatus  # noqa: PLC0415

@@ -66,7 +66,18 @@ def predict_views(
     batch_size: int,
 ) -> dict[str, np.ndarray]:
     """Every model's view (N, 30), NaN outside a specialist's group; with ``mirrored`` also each
-    model's ``<view>_mirrored``."""
+    model's ``<view>_mirrored``.
+
+    Args:
+        specialists: trained specialists by group.
+        images: uint8 faces (N, 96, 96).
+        mirror: the flip convention, to mirror faces and un-mirror their predictions.
+        mirrored: whether to predict the mirrored faces too (flip test-time augmentation).
+        batch_size: faces per prediction batch.
+
+    Returns:
+        ``{view name: (N, 30) float32}`` (:mod:`facial_keypoints.arrays.stacking` names views).
+    """
     models = {FULL_MODEL: (full_model, ALL_COLUMNS)} | {
         specialist_view(group): (model, columns_of(SPECIALIST_GROUPS[group]))
         for group, model in specialists.items()

@@ -92,7 +92,19 @@ def fit(
     distribution in force (:func:`compute_setup`); resumes from ``checkpoint_dir`` if a killed run
     left a checkpoint there.
 
-    Returns the per-epoch history (loss, rmse, val_loss, val_rmse, seconds).
+    Args:
+        model: a built model whose outputs are ``columns``, in pixels.
+        train: training images (N, 96, 96) uint8 and keypoints (N, 30), NaN where missing.
+        validation: the same for the faces that decide early stopping.
+        std: each output's standard deviation over the training faces (the loss is in units of it).
+        columns: the indices of the 30 coordinates that ``model`` predicts.
+        mirror: the flip convention (``flip_convention.json``), for flips of the online augmentation.
+        params: the model's block (``full_model``, or ``specialists`` with its overrides).
+        training: the ``training`` block (seed, precision, checkpoints, augmentation).
+        checkpoint_dir: where this model's epoch checkpoints go.
+
+    Returns:
+        The per-epoch history (loss, rmse, val_loss, val_rmse, seconds).
     """
     settings = {
         "model": params.model_dump(),
@@ -173,7 +185,14 @@ def train_full_model(
     checkpoint: str,
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Build the configured architecture and train it on all 30 coordinates with the masked loss;
-    checkpoints go to ``checkpoint`` under ``training.checkpoint_dir``."""
+    checkpoints go to ``checkpoint`` under ``training.checkpoint_dir``.
+
+    Args:
+        options: ``architectures.<full_model.architecture>`` as keyword arguments.
+
+    Returns:
+        The trained model, and its summary (history, training faces, epochs, seconds).
+    """
     keras.utils.set_random_seed(training.seed)
     columns = ALL_COLUMNS
     rows = training_rows(train, columns, params.train_rows)
@@ -213,7 +232,15 @@ def train_specialist(
     checkpoint: str,
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Fine-tune a copy of the full model on one keypoint group, on every face labelled for it;
-    checkpoints go to ``checkpoint`` under ``training.checkpoint_dir``."""
+    checkpoints go to ``checkpoint`` under ``training.checkpoint_dir``.
+
+    Args:
+        group: a key of ``SPECIALIST_GROUPS``.
+        params: ``specialists`` with the group's overrides applied.
+
+    Returns:
+        The trained specialist, and its summary (history, training faces, epochs, seconds).
+    """
     keras.utils.set_random_seed(training.seed)
     columns = columns_of(SPECIALIST_GROUPS[group])
     rows = training_rows(train, columns, params.train_rows)
