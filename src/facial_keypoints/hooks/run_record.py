@@ -1,6 +1,6 @@
-"""What an MLflow run of this project records, as plain values: parameters flattened to dotted
-keys, each model's per-epoch history, fingerprints of the code and the data, and the command that
-rebuilds a submission. The tracking hook (:mod:`facial_keypoints.hooks.tracking`) logs them."""
+"""What an MLflow run of this project records, as plain values: each model's per-epoch history,
+fingerprints of the code and the data, and the command that rebuilds a submission.
+The tracking hook (:mod:`facial_keypoints.hooks.tracking`) logs them."""
 
 from __future__ import annotations
 
@@ -11,10 +11,6 @@ from collections.abc import Iterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
-
-from facial_keypoints.domain.nested import flatten
-
-__all__ = ["flatten", "git_state", "history", "rebuild_command", "sha256", "versions"]
 
 #: The per-epoch series of a training history logged as metric history (step = epoch, from 1).
 HISTORY_SERIES = ("rmse", "val_rmse")

@@ -40,7 +40,7 @@ from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
 
 from facial_keypoints import nn
-from facial_keypoints.domain import kaggle_client
+from facial_keypoints.domain import kaggle_client, nested
 from facial_keypoints.domain.errors import find_input_error, first_line
 from facial_keypoints.hooks import run_record
 from facial_keypoints.hooks.parameters import ParameterCheckHook
@@ -108,7 +108,7 @@ class TrackingHook:
         pipelines = run_params.get("pipeline_names") or ["__default__"]
         mlflow.log_params(
             {
-                **run_record.flatten(self._checked.parameters),
+                **nested.flatten(self._checked.parameters),
                 "run.env": run_params.get("env") or "local",
                 "run.pipelines": "+".join(pipelines),
             }
@@ -226,7 +226,7 @@ class TrackingHook:
                 if version:
                     load_versions[name] = version
         blocks = {name.removeprefix("params:") for name in self._predict_inputs}
-        extra = run_record.flatten(self._run_params.get("extra_params") or {})
+        extra = nested.flatten(self._run_params.get("extra_params") or {})
         params = {"cv.folds": self._checked.parameters["cv"].folds}
         params |= {
             key: value
