@@ -128,6 +128,8 @@ NO_AUGMENTATION = {
     "scale_range": (1.0, 1.0),
     "max_brightness": 0.0,
     "max_contrast": 0.0,
+    "cutout_probability": 0.0,
+    "cutout_size": 24,
 }
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from facial_keypoints.arrays import stacking
 from facial_keypoints.arrays.stacking import ambiguity, combine, fit_combination, views_needed
 from facial_keypoints.domain.faces import rmse
 from facial_keypoints.domain.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
@@ -10,8 +11,11 @@ from facial_keypoints.domain.keypoints import COLUMNS, SPECIALIST_GROUPS, column
 N = 400
 
 
+FACES_APART = np.arange(N)  # every face its own group
+
+
 def fit(views, truth, flip_tta):
-    return fit_combination(views, truth, flip_tta, seed=0)[0]
+    return fit_combination(views, truth, flip_tta, seed=0, groups=FACES_APART)[0]
 
 
 @pytest.fixture
@@ -58,11 +62,28 @@ def test_the_combination_is_scored_on_faces_it_was_not_fitted_on(truth):
     for group in list(SPECIALIST_GROUPS)[:4]:
         for suffix, seed in (("", 10), ("_mirrored", 20)):
             views[f"specialist_{group}{suffix}"] = noisy(truth, 3.0, seed + len(views))
-    combination, cross_fitted = fit_combination(views, truth, "auto", seed=0)
+    combination, cross_fitted = fit_combination(views, truth, "auto", seed=0, groups=FACES_APART)
     assert combination["oof_rmse"] == pytest.approx(rmse(cross_fitted, truth))
     assert combination["oof_rmse_in_sample"] < combination["oof_rmse"]
-    again = fit_combination(views, truth, "auto", seed=0)[1]
+    again = fit_combination(views, truth, "auto", seed=0, groups=FACES_APART)[1]
     np.testing.assert_array_equal(again, cross_fitted)
+
+
+def test_the_cross_fit_never_fits_on_a_group_it_scores(truth, monkeypatch):
+    groups = np.repeat(np.arange(N // 8), 8)  # 50 people, 8 faces each
+    views = {"full_model": noisy(truth, 1.0, 1)}
+    views["full_model"][:, 0] = groups  # the view carries its faces' group, for the spy below
+    fitted_on = []
+    real = stacking.fit_weights
+
+    def spy(views, truth, flip_tta):
+        fitted_on.append(set(views["full_model"][:, 0]))
+        return real(views, truth, flip_tta)
+
+    monkeypatch.setattr(stacking, "fit_weights", spy)
+    stacking.cross_fit(views, truth, False, 0, groups)
+    first, second = fitted_on
+    assert not first & second and len(first | second) == N // 8
 
 
 def test_a_useless_model_gets_no_weight(truth):

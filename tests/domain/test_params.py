@@ -28,7 +28,7 @@ def test_every_profile_validates(env):
         (
             ("full_model", "architecture"),
             "foo",
-            "Parameter full_model.architecture = 'foo' is not allowed: 'mlp', 'tutorial_cnn', 'report_cnn' or 'compact'",
+            "Parameter full_model.architecture = 'foo' is not allowed: 'mlp', 'tutorial_cnn', 'report_cnn', 'compact' or 'heatmap_cnn'",
         ),
         (
             ("augment", "mirror"),

@@ -58,6 +58,28 @@ def test_data_engineering_runs_end_to_end_on_demo_data(project):
     )
 
 
+def test_person_groups_from_the_command_line_keep_each_person_in_one_fold(project):
+    raw = project / "data" / "01_raw"
+    write_demo_files(raw, n_train=100, n_test=10, seed=0)
+    rows = np.arange(1, 101)
+    pd.DataFrame({"row": rows, "person": (rows - 1) // 5}).to_csv(raw / "people.csv", index=False)
+    groups = "cv.groups=data/01_raw/people.csv"
+    result = kedro_run(
+        project, "--pipelines", "data_engineering", "--params", f"cv.folds=5,{groups}"
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    folds = pd.read_csv(project / "data" / "05_model_input" / "folds.csv")
+    assert (folds.groupby((folds["row"] - 1) // 5)["fold"].nunique() == 1).all()
+    grouping = json.loads((project / "data" / "05_model_input" / "fold_grouping.json").read_text())
+    assert grouping["unseen_people"] and grouping["groups_file"] == "data/01_raw/people.csv"
+    pd.DataFrame({"row": rows[:-1], "person": 0}).to_csv(raw / "people.csv", index=False)
+    result = kedro_run(project, "--pipelines", "data_engineering", "--params", groups)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: data/01_raw/people.csv does not match training.csv: 99 rows")
+    assert "Traceback" not in result.stderr + result.stdout
+
+
 def test_a_missing_raw_file_ends_the_run_with_how_to_get_it(project):
     result = kedro_run(project, "--pipelines", "data_engineering")
     assert result.returncode == 1
@@ -199,6 +221,10 @@ def test_predict_and_reporting_write_the_submission_metrics_and_plots(trained_de
     assert metrics["ensemble"]["folds"] == FOLDS
     assert "final_combination" in result.stdout  # the metrics table is printed
     assert "average of the 2 folds" in result.stdout
+    assert (
+        "Estimated RMSE of this submission on faces of people also in training: "
+        f"{metrics['ensemble']['estimated_rmse']:.4f} px" in result.stdout
+    )
     plots = sorted(p.name for p in (data / "08_reporting").glob("*.png"))
     assert plots == [
         "fold_rmse.png",

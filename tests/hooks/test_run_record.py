@@ -15,13 +15,16 @@ from facial_keypoints.hooks import run_record
 
 
 def test_parameters_flatten_to_dotted_keys_through_models_and_mappings():
-    cv = CVParams(folds=5, seed=1, validation_fraction=0.2, duplicate_threshold=5.0)
+    cv = CVParams(
+        folds=5, seed=1, validation_fraction=0.2, duplicate_threshold=5.0, groups="people.csv"
+    )
     flat = nested.flatten({"cv": cv, "full_model": {"optimizer": {"learning_rate": 0.002}}})
     assert flat == {
         "cv.folds": 5,
         "cv.seed": 1,
         "cv.validation_fraction": 0.2,
         "cv.duplicate_threshold": 5.0,
+        "cv.groups": "people.csv",
         "full_model.optimizer.learning_rate": 0.002,
     }
     assert nested.flatten({"enabled": ["a", "b"], "overrides": {}}) == {

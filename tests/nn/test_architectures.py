@@ -9,7 +9,9 @@ import pytest
 
 from facial_keypoints.domain.params import ArchitecturesParams
 from facial_keypoints.nn.architectures import ARCHITECTURES, build_model
+from facial_keypoints.nn.layers import SoftArgmax
 from facial_keypoints.nn.losses import MaskedMSE, MaskedRMSE
+from facial_keypoints.nn.specialists import specialist_from
 from tests.conftest import load_params, run_python, spawns_its_own_backends
 
 MEAN, STD = [48.0] * 30, [4.0] * 30
@@ -89,4 +91,21 @@ def test_models_reload_from_keras_files_without_custom_objects(tmp_path):
     x = np.random.default_rng(0).uniform(0, 255, (3, 96, 96, 1)).astype("float32")
     np.testing.assert_allclose(
         reloaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5
+    )
+
+
+def test_soft_argmax_finds_each_heatmaps_peak_in_face_pixels():
+    heatmaps = np.zeros((1, 24, 24, 2), "float32")
+    heatmaps[0, 5, 10, 0] = heatmaps[0, 20, 3, 1] = 50.0  # one sharp peak per keypoint
+    points = keras.ops.convert_to_numpy(SoftArgmax()(heatmaps))
+    # cell (row 5, column 10) of 24 covers pixels 40-44 across and 20-24 down of the 96x96 face
+    np.testing.assert_allclose(points, [[42.0, 22.0, 14.0, 82.0]], atol=1e-3)
+
+
+def test_a_heatmap_specialist_starts_as_the_full_models_columns():
+    model = build_model("heatmap_cnn", 30, MEAN, STD, OPTIONS.options("heatmap_cnn"))
+    specialist = specialist_from(model, [4, 5, 6, 7], "eye_corners")
+    x = np.random.default_rng(0).uniform(0, 255, (2, 96, 96, 1)).astype("float32")
+    np.testing.assert_allclose(
+        specialist.predict(x, verbose=0), model.predict(x, verbose=0)[:, 4:8], atol=1e-4
     )

@@ -77,3 +77,20 @@ def test_keypoints_pushed_out_of_the_frame_become_missing():
         scale_range=(1.2, 1.2),
     )
     assert np.isnan(moved).all()
+
+
+def test_cutout_hides_one_square_of_the_chosen_faces_and_keeps_their_keypoints():
+    rng = np.random.default_rng(3)
+    keypoints = rng.uniform(10, 80, (40, 30)).astype(np.float32)
+    images = rng.uniform(0, 255, (40, 96, 96, 1)).astype(np.float32)
+    out, moved = augment(
+        images, keypoints, rng, 96.0, flip_probability=0.0, cutout_probability=0.5, cutout_size=20
+    )
+    changed = (np.abs(keras.ops.convert_to_numpy(out) - images) > 1e-3)[..., 0]
+    hidden = changed.sum(axis=(1, 2))
+    assert 10 <= (hidden > 0).sum() <= 30  # about half the faces
+    assert hidden.max() <= 20 * 20
+    for face in np.flatnonzero(hidden > 100):  # one solid square (clipped at the edges)
+        rows, cols = np.flatnonzero(changed[face].any(axis=1)), np.flatnonzero(changed[face].any(0))
+        assert changed[face][rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].mean() > 0.99
+    np.testing.assert_allclose(moved, keypoints, atol=1e-4)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from facial_keypoints.domain.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
-from facial_keypoints.nn import checkpoint, training
+from facial_keypoints.nn import checkpoint, devices, training
 from facial_keypoints.nn.architectures import build_model
 from facial_keypoints.nn.batches import FaceBatches
-from facial_keypoints.nn.inference import predict
+from facial_keypoints.nn.inference import _predict_both, predict
 from facial_keypoints.nn.layers import HEAD, SCALE
 from facial_keypoints.nn.optimizers import make_optimizer
 from facial_keypoints.nn.specialists import specialist_from
@@ -214,6 +214,24 @@ def test_flip_tta_of_a_mirror_symmetric_predictor_changes_nothing():
     assert COLUMNS[0] == "left_eye_center_x" and plain[0, 0] == 60.0
 
 
+class BrightestPixel:
+    """A stand-in model that finds the one bright pixel of each face and puts every keypoint there."""
+
+    def predict_on_batch(self, batch):
+        flat = batch[..., 0].reshape(len(batch), -1).argmax(axis=1)
+        y, x = np.divmod(flat, batch.shape[2])
+        return np.tile(np.stack([x, y], axis=1), 15).astype("float32")
+
+
+@pytest.mark.parametrize("flip_tta", [False, True])
+def test_shift_tta_moves_each_prediction_back_where_the_face_was(flip_tta):
+    images = np.zeros((2, 96, 96), np.uint8)
+    images[0, 30, 20] = images[1, 70, 50] = 255  # (x, y) = (20, 30) and (50, 70)
+    plain, mirrored = _predict_both(BrightestPixel(), images, ALL, 95.0, flip_tta, 256, shift=3)
+    for predicted in (plain, mirrored) if flip_tta else (plain,):
+        np.testing.assert_allclose(predicted[:, :2], [[20, 30], [50, 70]])
+
+
 def test_the_same_seed_trains_the_same_model_on_cpu(faces, settings, tmp_path):
     params, shared = settings
     params = changed(params, epochs=2)
@@ -307,7 +325,9 @@ params = load_params()
 faces = parse_training(make_demo_frames(n_train=72, n_test=4, seed=3)["training"])
 train, validation = subset(faces, slice(0, 50)), subset(faces, slice(50, 72))
 model = changed(params["full_model"], epochs=3, patience=0, batch_size=16)
-shared = changed(params["training"], seed=0, verbose=0, checkpoint_dir=sys.argv[1])
+shared = changed(
+    params["training"], seed=0, verbose=0, precision="float32", checkpoint_dir=sys.argv[1]
+)
 _, summary = train_full_model(train, validation, 96.0, model, TINY_COMPACT, shared, "full_model")
 history = summary["history"]
 print(json.dumps({"devices": len(keras.distribution.list_devices()), **history}))
@@ -332,3 +352,22 @@ def test_four_devices_train_as_one_under_jax(tmp_path):
     assert runs[1]["devices"] == 1 and runs[4]["devices"] == 4
     for series in ("val_rmse", "rmse"):
         assert runs[4][series] == pytest.approx(runs[1][series], abs=1e-4), series
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [("fpu sse2 avx512f avx512_bf16 amx_tile", True), ("fpu sse2 avx2", False), (None, False)],
+)
+def test_auto_precision_is_bfloat16_only_on_a_cpu_with_bfloat16_units(
+    tmp_path, monkeypatch, flags, expected
+):
+    cpuinfo = tmp_path / "cpuinfo"
+    if flags is not None:
+        cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+    assert devices.cpu_has_bf16(cpuinfo) is expected
+    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: expected)
+    monkeypatch.setattr(devices, "describe", lambda: "CPU")
+    assert devices.dtype_policy("auto") == ("mixed_bfloat16" if expected else "float32")
+    assert devices.dtype_policy("mixed_float16") == "mixed_float16"
+    monkeypatch.setattr(devices, "describe", lambda: "GPU: NVIDIA H200")
+    assert devices.dtype_policy("auto") == "float32"

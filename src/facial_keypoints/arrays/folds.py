@@ -1,8 +1,10 @@
-"""Cross-validation folds: near-duplicate images grouped, folds stratified by completeness.
+"""Cross-validation folds: faces grouped (near-duplicate images, and the people of ``cv.groups``),
+folds stratified by completeness.
 
-Kaggle's training set repeats some images (and ytf96's are video frames): a face whose near-copy
-trains the model that predicts it makes the out-of-fold figure optimistic, so near-duplicates always
-share a fold. The splitters are scikit-learn's.
+Kaggle's training set repeats some images, and ytf96's are video frames: a face whose near-copy, or
+another frame of the same person, trains the model that predicts it makes the out-of-fold figure
+describe faces the model has half seen. Such faces always share a fold. The splitters are
+scikit-learn's.
 """
 
 from __future__ import annotations
@@ -38,6 +40,32 @@ def near_duplicate_groups(images: np.ndarray, threshold: float) -> np.ndarray:
     return scipy.sparse.csgraph.connected_components(graph, directed=False)[1]
 
 
+def merge_groups(*labels: np.ndarray) -> np.ndarray:
+    """One group number (0..G-1) per face, faces sharing a label of any of ``labels`` in one group
+    (and chains of them): the connected components of the faces-to-labels graph."""
+    count = len(labels[0])
+    edges, offset = [], count
+    for label in labels:
+        codes = np.unique(label, return_inverse=True)[1].ravel()
+        edges.append(codes + offset)
+        offset += int(codes.max(initial=-1)) + 1
+    graph = scipy.sparse.coo_matrix(
+        (
+            np.ones(count * len(labels)),
+            (np.tile(np.arange(count), len(labels)), np.concatenate(edges)),
+        ),
+        shape=(offset, offset),
+    )
+    components = scipy.sparse.csgraph.connected_components(graph, directed=False)[1][:count]
+    return np.unique(components, return_inverse=True)[1].ravel()
+
+
+def largest_group_allowed(count: int, folds: int, validation_fraction: float) -> int:
+    """The most faces one group may hold: a fold's share of them (the holdout's when ``folds`` = 1)."""
+    share = validation_fraction if folds == 1 else 1 / folds
+    return int(np.floor(count * share))
+
+
 def assign_folds(
     complete: np.ndarray,
     groups: np.ndarray,
@@ -68,8 +96,9 @@ def assign_folds(
     if len(unique) < max(folds, 2):
         raise InputDataError(
             f"cv.folds = {folds} needs at least {max(folds, 2)} distinct training faces, but the "
-            f"{len(groups)} training face(s) form {len(unique)} group(s) of near-duplicates. Use a "
-            "training.csv with more faces, fewer cv.folds, or a lower cv.duplicate_threshold."
+            f"{len(groups)} training face(s) form {len(unique)} group(s) that each stay in one fold "
+            "(near-duplicates, and the groups of cv.groups). Use a training.csv with more faces, "
+            "fewer cv.folds, a lower cv.duplicate_threshold or finer cv.groups."
         )
     fold = np.full(len(groups), TRAIN_ONLY, dtype=np.int64)
     if folds == 1:

@@ -223,3 +223,50 @@ def check_lookup(lookup: pd.DataFrame, test_ids: np.ndarray, source: str) -> pd.
             "FeatureName": lookup["FeatureName"].astype(str),
         }
     )
+
+
+def parse_groups(frame: pd.DataFrame, rows: int, source: str) -> tuple[str, np.ndarray]:
+    """The group column of a ``cv.groups`` file and each training row's group, in row order.
+
+    Args:
+        frame: the file as read, every cell a string: ``row`` (1-based row of training.csv) and
+            one group column.
+        rows: how many rows training.csv has.
+        source: the file's path, for messages.
+
+    Returns:
+        The group column's name, and its values ordered by ``row`` (row 1 first).
+
+    Raises:
+        InputDataError: not one group column, or rows that do not match training.csv one to one.
+    """
+    fix = (
+        "A cv.groups file has a `row` column (1-based row of training.csv) and one group column, "
+        f"a row for each of training.csv's {rows} faces (ytf96: training_people.csv, column "
+        "person); or set cv.groups=null."
+    )
+    others = [name for name in frame.columns if name != "row"]
+    if "row" not in frame.columns or len(others) != 1:
+        raise InputDataError(
+            f"{source}: columns {_some(list(frame.columns))}, expected `row` and one group column. "
+            + fix
+        )
+    numbers, problems = _id_problems(frame["row"], "row")
+    problems += [
+        f"{_row(i)}: row {numbers.iat[i]:.0f} is not a row of training.csv (1 to {rows})"
+        for i in np.flatnonzero((numbers < 1) | (numbers > rows))
+    ]
+    problems += [
+        f"{_row(i)}: no {others[0]}" for i in np.flatnonzero(frame[others[0]].isna().to_numpy())
+    ]
+    if problems:
+        raise _error(source, problems, fix)
+    numbers = numbers.to_numpy(dtype=np.int64)
+    repeated = np.unique(numbers[pd.Series(numbers).duplicated().to_numpy()])
+    missing = np.setdiff1d(np.arange(1, rows + 1), numbers)
+    if len(frame) != rows or len(repeated) or len(missing):
+        found = [f"{len(frame)} rows for training.csv's {rows}"]
+        found += [f"row(s) {_some(repeated.tolist())} repeated"] if len(repeated) else []
+        found += [f"row(s) {_some(missing.tolist())} missing"] if len(missing) else []
+        raise InputDataError(f"{source} does not match training.csv: {', '.join(found)}. {fix}")
+    return others[0], frame[others[0]].to_numpy(dtype=object)[np.argsort(numbers)]

@@ -79,11 +79,18 @@ def fit_weights(
 
 
 def cross_fit(
-    views: dict[str, np.ndarray], truth: np.ndarray, flip_tta: bool | str, seed: int
+    views: dict[str, np.ndarray],
+    truth: np.ndarray,
+    flip_tta: bool | str,
+    seed: int,
+    groups: np.ndarray,
 ) -> np.ndarray:
-    """Final predictions of every face by weights fitted on the other half of the faces (split at
-    random from ``seed``): what the combination scores on faces it was not fitted on."""
-    half = np.random.default_rng(seed).permutation(len(truth)) < len(truth) // 2
+    """Final predictions of every face by weights fitted on the other half of the groups (split at
+    random from ``seed``; a group, e.g. a person, all in one half): what the combination scores on
+    faces of groups it was not fitted on."""
+    unique = np.unique(groups)
+    chosen = np.random.default_rng(seed).permutation(len(unique)) < len(unique) // 2
+    half = np.isin(groups, unique[chosen])
     combined = np.empty_like(truth)
     for fit_on in (half, ~half):
         weights = fit_weights({k: v[fit_on] for k, v in views.items()}, truth[fit_on], flip_tta)
@@ -93,7 +100,11 @@ def cross_fit(
 
 
 def fit_combination(
-    views: dict[str, np.ndarray], truth: np.ndarray, flip_tta: bool | str, seed: int
+    views: dict[str, np.ndarray],
+    truth: np.ndarray,
+    flip_tta: bool | str,
+    seed: int,
+    groups: np.ndarray,
 ) -> tuple[dict[str, Any], np.ndarray]:
     """The combination fitted on all the faces, and the cross-fitted final predictions
     (:func:`cross_fit`) that score it honestly.
@@ -103,14 +114,15 @@ def fit_combination(
             predicts nothing.
         truth: the faces' keypoints (N, 30), NaN where missing.
         flip_tta: ``combination.flip_tta``: how mirrored views take part (:func:`prepare_views`).
-        seed: splits the faces into the two halves of the cross-fit.
+        seed: splits the groups into the two halves of the cross-fit.
+        groups: each face's group (folds.csv's ``group``): the cross-fit never splits one.
 
     Returns:
         ``combination.json``'s content (``flip_tta``, ``weights`` per column and view, and the
         cross-fitted, in-sample and full-model-only RMSE) and the cross-fitted predictions (N, 30).
     """
     combination = {"flip_tta": flip_tta, "weights": fit_weights(views, truth, flip_tta)}
-    cross_fitted = cross_fit(views, truth, flip_tta, seed)
+    cross_fitted = cross_fit(views, truth, flip_tta, seed, groups)
     combination["oof_rmse"] = rmse(cross_fitted, truth)
     combination["oof_rmse_in_sample"] = rmse(combine(views, combination), truth)
     combination["oof_rmse_full_model"] = rmse(views[FULL_MODEL], truth)

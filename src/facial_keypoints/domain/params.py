@@ -28,7 +28,7 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
 SpecialistGroup = Literal[tuple(SPECIALIST_GROUPS)]  # type: ignore[valid-type]
-Architecture = Literal["mlp", "tutorial_cnn", "report_cnn", "compact"]
+Architecture = Literal["mlp", "tutorial_cnn", "report_cnn", "compact", "heatmap_cnn"]
 
 #: Architectures renamed in 0.2, old name -> new: the old names work until the next release.
 RENAMED_ARCHITECTURES = {"nouri": "tutorial_cnn", "seed": "report_cnn"}
@@ -60,6 +60,7 @@ class CVParams(Params):
     seed: int = Field(ge=0)
     validation_fraction: float = Field(gt=0, lt=1)
     duplicate_threshold: NonNegative
+    groups: str | None
 
 
 class FlipOption(Params):
@@ -139,7 +140,7 @@ class AugmentParams(Params):
 
 
 class OnlineAugmentParams(Params):
-    """``training.augment``: random flip, rotation/scale/shift and relighting of every batch."""
+    """``training.augment``: random flip, rotation/scale/shift, relighting and cut-out of every batch."""
 
     flip_probability: Fraction
     max_rotation_deg: NonNegative
@@ -147,6 +148,8 @@ class OnlineAugmentParams(Params):
     scale_range: tuple[Positive, Positive]
     max_brightness: Fraction
     max_contrast: Fraction
+    cutout_probability: Fraction
+    cutout_size: int = Field(ge=1, le=96)
 
 
 class TrainingParams(Params):
@@ -156,7 +159,7 @@ class TrainingParams(Params):
     verbose: Literal[0, 1, 2]
     checkpoint_dir: str
     validation_batch_size: int = Field(ge=1)
-    precision: Literal["float32", "mixed_float16", "mixed_bfloat16"]
+    precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"]
     distribution: Literal["auto", "off"]
     augment: OnlineAugmentParams
 
@@ -225,6 +228,16 @@ class CompactOptions(Params):
     dropout: Fraction
 
 
+class HeatmapCnnOptions(Params):
+    """Options of the ``heatmap_cnn`` architecture."""
+
+    filters: tuple[
+        Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]
+    ]
+    dilations: list[Annotated[int, Field(ge=1)]] = Field(min_length=1, max_length=8)
+    batch_norm: bool
+
+
 class ArchitecturesParams(Params):
     """``architectures``: the options of every architecture; ``full_model.architecture`` picks one."""
 
@@ -232,6 +245,7 @@ class ArchitecturesParams(Params):
     tutorial_cnn: TutorialCnnOptions
     report_cnn: ReportCnnOptions
     compact: CompactOptions
+    heatmap_cnn: HeatmapCnnOptions
 
     @model_validator(mode="before")
     @classmethod
@@ -283,6 +297,7 @@ class CombinationParams(Params):
     """``combination``: how the predictions of the full model and the specialists are stacked."""
 
     flip_tta: bool | Literal["auto"]
+    shift_tta: int = Field(ge=0, le=8)
     prediction_batch_size: int = Field(ge=1)
 
 

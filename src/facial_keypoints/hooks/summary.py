@@ -35,19 +35,33 @@ class RunSummaryHook:
         if "submission" in outputs:
             path = _path(catalog, "submission")
             rmse = catalog.load("combination")["oof_rmse"]
+            estimate = (
+                _estimate_line(catalog.load("metrics"))
+                if catalog.exists("metrics")
+                else f"Out-of-fold RMSE of the final combination: {rmse:.4f} px"
+            )
             rows = len(catalog.load("submission"))
             kaggle = catalog.load("params:kaggle")
             message = kaggle_client.submission_message(kaggle.message, rmse)
             run = self._tracking.open_run_id
             kept = f", kept in MLflow run {run}" if run else ""
             click.echo(
-                f"\nOut-of-fold RMSE of the final combination: {rmse:.4f} px\n"
+                f"\n{estimate}\n"
                 f"Submission: {path} ({rows} rows{kept})\n"
                 f"Upload it with:\n  kaggle competitions submit -c {kaggle_client.COMPETITION} "
                 f'-f {path} -m "{message}"'
             )
             if run and self._tracking.rebuild:
                 click.echo(f"Rebuild it from the same models:\n  {self._tracking.rebuild}")
+
+
+def _estimate_line(metrics: dict[str, Any]) -> str:
+    """How well the submission is expected to score, and on whose faces (metrics.json's estimate)."""
+    estimate = metrics.get("estimate")
+    if estimate is None:  # a report written before the estimate existed
+        return f"Out-of-fold RMSE of the final combination: {metrics['oof_rmse']:.4f} px"
+    whose = "unseen people" if estimate["unseen_people"] else "faces of people also in training"
+    return f"Estimated RMSE of this submission on {whose}: {estimate['rmse']:.4f} px"
 
 
 def _path(catalog: DataCatalog, name: str) -> str:

@@ -15,7 +15,13 @@ import keras
 from keras import layers
 
 from facial_keypoints.domain.keypoints import IMAGE_SIZE
-from facial_keypoints.nn.layers import HEAD, SCALE, KeypointScale
+from facial_keypoints.nn.layers import (
+    HEAD,
+    SCALE,
+    KeypointScale,
+    KeypointStandardise,
+    SoftArgmax,
+)
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 
@@ -103,11 +109,50 @@ def compact(
     return keras.Model(inputs, _head(x, n_outputs, mean, std), name="compact")
 
 
+def heatmap_cnn(
+    n_outputs: int,
+    mean: Sequence[float],
+    std: Sequence[float],
+    *,
+    filters: Sequence[int],
+    dilations: Sequence[int],
+    batch_norm: bool,
+) -> keras.Model:
+    """Integral regression: convolutions draw one heatmap per keypoint at a quarter of the face's
+    resolution (dilated convolutions see the whole face), each keypoint is its heatmap's soft-argmax,
+    and a linear head (identity at first) refines the coordinates."""
+    inputs, x = _inputs()
+
+    def conv(x: Any, filters: int, dilation: int = 1) -> Any:
+        x = layers.Conv2D(
+            filters, 3, padding="same", dilation_rate=dilation, use_bias=not batch_norm
+        )(x)
+        if batch_norm:
+            x = layers.BatchNormalization()(x)
+        return layers.Activation("relu")(x)
+
+    x = layers.MaxPooling2D(2)(conv(x, filters[0]))
+    x = layers.MaxPooling2D(2)(conv(x, filters[1]))
+    for dilation in dilations:
+        x = conv(x, filters[2], dilation)
+    # float32 from the heatmaps on: a softmax over 576 cells and pixel coordinates need it.
+    heatmaps = layers.Conv2D(n_outputs // 2, 1, name="heatmaps", dtype="float32")(x)
+    points = SoftArgmax(name="soft_argmax", dtype="float32")(heatmaps)
+    standardised = KeypointStandardise(mean, std, name="standardised", dtype="float32")(points)
+    raw = layers.Dense(n_outputs, name=HEAD, kernel_initializer="identity", dtype="float32")(
+        standardised
+    )
+    return keras.Model(
+        inputs, KeypointScale(mean, std, name=SCALE, dtype="float32")(raw), name="heatmap_cnn"
+    )
+
+
 ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "mlp": mlp,
     "tutorial_cnn": tutorial_cnn,
     "report_cnn": report_cnn,
     "compact": compact,
+    "heatmap_cnn": heatmap_cnn,
 }
 
 

@@ -1,8 +1,13 @@
-"""Which Keras backend computes, and on what device, for the record of a run."""
+"""Which Keras backend computes, on what device and in which precision."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
+
+#: CPU flags of bfloat16 arithmetic units (x86: AVX-512 BF16, AMX; Arm: BF16).
+_BF16_FLAGS = {"avx512_bf16", "amx_bf16", "bf16"}
 
 
 def backend() -> str:
@@ -33,3 +38,24 @@ def describe() -> str:
     if not names:
         return "CPU"
     return f"GPU: {names[0]}" + (f" x{len(names)}" if len(names) > 1 else "")
+
+
+def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether the CPU computes bfloat16 in hardware (Linux reports it in /proc/cpuinfo's flags)."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:  # not Linux: assume not
+        return False
+    return any(
+        _BF16_FLAGS & set(line.split(":", 1)[1].split())
+        for line in text.splitlines()
+        if line.startswith(("flags", "Features"))
+    )
+
+
+def dtype_policy(setting: str) -> str:
+    """``training.precision`` as a Keras dtype policy: ``auto`` is mixed_bfloat16 when computing on a
+    CPU with bfloat16 units (faster there), float32 otherwise."""
+    if setting != "auto":
+        return setting
+    return "mixed_bfloat16" if describe() == "CPU" and cpu_has_bf16() else "float32"

@@ -8,7 +8,7 @@ import numpy as np
 
 from facial_keypoints.arrays.stacking import FULL_MODEL, MIRRORED, specialist_view
 from facial_keypoints.domain.geometry import flip_keypoints
-from facial_keypoints.domain.keypoints import ALL_COLUMNS, SPECIALIST_GROUPS, columns_of
+from facial_keypoints.domain.keypoints import ALL_COLUMNS, COLUMNS, SPECIALIST_GROUPS, columns_of
 from facial_keypoints.domain.params import CombinationParams
 
 
@@ -48,13 +48,43 @@ def _predict_both(
     mirror: float,
     mirrored: bool,
     batch_size: int,
+    shift: int = 0,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """The predictions of the faces, and (if ``mirrored``) of the mirrored faces, mirrored back."""
+    """The predictions of the faces, and (if ``mirrored``) of the mirrored faces, mirrored back;
+    with ``shift`` each averaged over the face as it is and moved ``shift`` pixels up, down, left
+    and right (each moved prediction moved back)."""
     pixels = images[..., None].astype(np.float32)
+    faces = [pixels, pixels[:, :, ::-1]] if mirrored else [pixels]
+    moves = shift_moves(shift)
+    variants = [shifted(face, dx, dy) for face in faces for dx, dy in moves]
+    predicted = predict_pixels(model, np.concatenate(variants), batch_size)
+    x = np.array([COLUMNS[c].endswith("_x") for c in columns])
+    parts = np.split(predicted, len(variants))
+    unmoved = [
+        part - np.where(x, dx, dy) for part, (dx, dy) in zip(parts, moves * len(faces), strict=True)
+    ]
+    plain = np.mean(unmoved[: len(moves)], axis=0)
     if not mirrored:
-        return predict_pixels(model, pixels, batch_size), None
-    both = predict_pixels(model, np.concatenate([pixels, pixels[:, :, ::-1]]), batch_size)
-    return both[: len(pixels)], flip_keypoints(both[len(pixels) :], mirror, columns)
+        return plain, None
+    return plain, flip_keypoints(np.mean(unmoved[len(moves) :], axis=0), mirror, columns)
+
+
+def shift_moves(shift: int) -> list[tuple[int, int]]:
+    """The (dx, dy) pixel moves of shift test-time augmentation: none, or four of ``shift``."""
+    if not shift:
+        return [(0, 0)]
+    return [(0, 0), (shift, 0), (-shift, 0), (0, shift), (0, -shift)]
+
+
+def shifted(pixels: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """Faces (N, 96, 96, 1) moved ``dx`` pixels right and ``dy`` down, the edge pixels repeated
+    into the gap (as the training augmentation fills it)."""
+    if not (dx or dy):
+        return pixels
+    size = pixels.shape[1]
+    rows = np.clip(np.arange(size) - dy, 0, size - 1)
+    cols = np.clip(np.arange(size) - dx, 0, size - 1)
+    return pixels[:, rows][:, :, cols]
 
 
 def predict_views(
@@ -64,6 +94,7 @@ def predict_views(
     mirror: float,
     mirrored: bool,
     batch_size: int,
+    shift: int = 0,
 ) -> dict[str, np.ndarray]:
     """Every model's view (N, 30), NaN outside a specialist's group; with ``mirrored`` also each
     model's ``<view>_mirrored``.
@@ -74,6 +105,7 @@ def predict_views(
         mirror: the flip convention, to mirror faces and un-mirror their predictions.
         mirrored: whether to predict the mirrored faces too (flip test-time augmentation).
         batch_size: faces per prediction batch.
+        shift: shift test-time augmentation (:func:`shift_moves`), 0 for none.
 
     Returns:
         ``{view name: (N, 30) float32}`` (:mod:`facial_keypoints.arrays.stacking` names views).
@@ -84,7 +116,9 @@ def predict_views(
     }
     views = {}
     for name, (model, columns) in models.items():
-        predicted, flipped = _predict_both(model, images, columns, mirror, mirrored, batch_size)
+        predicted, flipped = _predict_both(
+            model, images, columns, mirror, mirrored, batch_size, shift
+        )
         for view, values in ((name, predicted), (name + MIRRORED, flipped)):
             if values is not None:
                 views[view] = np.full((len(images), len(ALL_COLUMNS)), np.nan, np.float32)
@@ -101,7 +135,7 @@ def predict_fold_views(
     combination: CombinationParams,
 ) -> dict[str, np.ndarray]:
     """The views of a fold's full model and ``enabled`` specialists that ``combination`` may use
-    (mirrored ones unless flip TTA is off)."""
+    (mirrored ones unless flip TTA is off), each averaged over ``combination.shift_tta`` moves."""
     return predict_views(
         full_model,
         {group: specialists[group] for group in enabled},
@@ -109,4 +143,5 @@ def predict_fold_views(
         mirror,
         combination.flip_tta is not False,
         combination.prediction_batch_size,
+        combination.shift_tta,
     )

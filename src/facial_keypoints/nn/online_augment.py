@@ -3,7 +3,8 @@
 A random horizontal flip and a small random rotation/scale/shift are folded into ONE affine matrix
 per face; ``keras.ops.image.affine_transform`` moves the pixels on the backend's device and the
 keypoints follow the same matrix (30 numbers a face, in NumPy), with left/right names swapped on the
-flipped faces. Brightness and contrast change with ``keras.ops`` arithmetic. The conventions match
+flipped faces. Brightness and contrast change with ``keras.ops`` arithmetic, and a cut-out hides
+one random square of some faces (a hand, glasses, a microphone) while their keypoints stay labelled. The conventions match
 :mod:`facial_keypoints.domain.geometry` (``mirror``: x' = mirror - x), shared with the NumPy augmentations
 of :mod:`facial_keypoints.arrays.augment`.
 """
@@ -21,7 +22,7 @@ from facial_keypoints.domain.geometry import (
     move_keypoints,
     pixel_offset,
 )
-from facial_keypoints.domain.keypoints import FLIP_PERMUTATION
+from facial_keypoints.domain.keypoints import FLIP_PERMUTATION, IMAGE_SIZE
 from facial_keypoints.domain.params import OnlineAugmentParams
 
 
@@ -68,7 +69,8 @@ def augment_batch(
     mirror: float,
     augment: OnlineAugmentParams,
 ) -> tuple[Any, np.ndarray]:
-    """Randomly flip, rotate, scale, shift and relight a batch (N, 96, 96, 1) of 0..255 pixels."""
+    """Randomly flip, rotate, scale, shift, relight and partly hide a batch (N, 96, 96, 1) of 0..255
+    pixels."""
     n = len(keypoints)
     matrices, offsets, flipped = random_transforms(n, rng, mirror, augment)
     transforms = pullback_transforms(matrices, offsets, mirror)
@@ -87,4 +89,22 @@ def augment_batch(
         )
         mean = ops.mean(moved, axis=(1, 2, 3), keepdims=True)
         moved = ops.clip((moved - mean) * contrast + mean + brightness, 0.0, 255.0)
+    if augment.cutout_probability:
+        moved = ops.where(
+            cutout_masks(n, rng, augment), ops.mean(moved, axis=(1, 2, 3), keepdims=True), moved
+        )
     return moved, transform_keypoints(keypoints, matrices, offsets, flipped)
+
+
+def cutout_masks(n: int, rng: np.random.Generator, augment: OnlineAugmentParams) -> np.ndarray:
+    """(n, 96, 96, 1) booleans: per face, with ``cutout_probability``, one square of side
+    ``cutout_size`` at a random place (partly outside the image at the edges), True where hidden."""
+    size = augment.cutout_size
+    corners = rng.integers(-size // 2, IMAGE_SIZE - size // 2, (n, 2))
+    corners[rng.random(n) >= augment.cutout_probability] = (
+        -2 * size
+    )  # off the image: nothing hidden
+    pixels = np.arange(IMAGE_SIZE)
+    rows = (pixels >= corners[:, :1]) & (pixels < corners[:, :1] + size)
+    columns = (pixels >= corners[:, 1:]) & (pixels < corners[:, 1:] + size)
+    return (rows[:, :, None] & columns[:, None, :])[..., None]

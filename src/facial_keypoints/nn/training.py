@@ -23,6 +23,7 @@ from facial_keypoints.domain.params import FullModelParams, ModelTrainingParams,
 from facial_keypoints.nn.architectures import build_model
 from facial_keypoints.nn.batches import FaceBatches
 from facial_keypoints.nn.checkpoint import Checkpoint, fingerprint
+from facial_keypoints.nn.devices import dtype_policy
 from facial_keypoints.nn.layers import output_scale
 from facial_keypoints.nn.losses import MaskedMSE, MaskedRMSE
 from facial_keypoints.nn.optimizers import make_optimizer
@@ -37,7 +38,7 @@ def compute_setup(training: TrainingParams) -> Iterator[None]:
     one model is built and trained."""
     policy, distribution = keras.config.dtype_policy(), keras.distribution.distribution()
     devices = _parallel_devices(training.distribution)
-    keras.config.set_dtype_policy(training.precision)
+    keras.config.set_dtype_policy(dtype_policy(training.precision))
     if devices:
         keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
         logger.info("Training data-parallel over %d devices", len(devices))
@@ -109,7 +110,7 @@ def fit(
     settings = {
         "model": params.model_dump(),
         "seed": training.seed,
-        "precision": training.precision,
+        "precision": dtype_policy(training.precision),
         "augment": training.augment.model_dump(),
     }
     checkpoint = Checkpoint(
@@ -204,7 +205,7 @@ def train_full_model(
             "Training %s (%s parameters, %s) on %d faces",
             model.name,
             f"{model.count_params():,}",
-            training.precision,
+            dtype_policy(training.precision),
             int(rows.sum()),
         )
         history = fit(

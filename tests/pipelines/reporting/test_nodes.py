@@ -32,6 +32,13 @@ def cross_fitted(oof):
     return {"ids": oof["ids"], "final_combination": oof["full_model"]}
 
 
+GROUPING = {
+    "unseen_people": False,
+    "description": "near-duplicate images (0 faces at cv.duplicate_threshold 5) only",
+}
+PEOPLE = {"unseen_people": True, "description": "person (5 in people.csv) and near-duplicates"}
+
+
 @pytest.fixture
 def setup():
     rng = np.random.default_rng(0)
@@ -68,7 +75,9 @@ def setup():
 
 def test_metrics_follow_kaggles_definition(setup):
     faces, oof, final, summaries, test = setup
-    metrics = compute_metrics(faces, oof, cross_fitted(oof), identity(oof), summaries, test)
+    metrics = compute_metrics(
+        faces, oof, cross_fitted(oof), identity(oof), summaries, test, GROUPING
+    )
     present = ~np.isnan(faces["keypoints"])
     errors = (final - faces["keypoints"])[present]
     assert metrics["oof_rmse"] == pytest.approx(np.sqrt(np.mean(errors**2)))
@@ -93,7 +102,9 @@ def test_metrics_follow_kaggles_definition(setup):
 
 def test_each_fold_is_scored_on_its_own_faces_and_the_ensemble_estimated(setup):
     faces, oof, final, summaries, test = setup
-    metrics = compute_metrics(faces, oof, cross_fitted(oof), identity(oof), summaries, test)
+    metrics = compute_metrics(
+        faces, oof, cross_fitted(oof), identity(oof), summaries, test, GROUPING
+    )
     assert list(metrics["per_fold"]) == ["fold_0", "fold_1"]
     face_108 = metrics["per_fold"]["fold_0"]  # face 108 sits at position 2 of oof: fold 0
     assert face_108["final_combination"] > metrics["per_fold"]["fold_1"]["final_combination"]
@@ -108,9 +119,21 @@ def test_each_fold_is_scored_on_its_own_faces_and_the_ensemble_estimated(setup):
     assert "average of the 2 folds" in format_metrics(metrics)
     assert plot_fold_rmse(metrics).axes
     one_fold = compute_metrics(
-        faces, oof, cross_fitted(oof), identity(oof), summaries, {"folds": test["folds"][:1]}
+        faces,
+        oof,
+        cross_fitted(oof),
+        identity(oof),
+        summaries,
+        {"folds": test["folds"][:1]},
+        PEOPLE,
     )
     assert one_fold["ensemble"] is None
+    assert one_fold["estimate"] == {"rmse": one_fold["oof_rmse"], "unseen_people": True}
+    assert metrics["estimate"] == {
+        "rmse": metrics["ensemble"]["estimated_rmse"],
+        "unseen_people": False,
+    }
+    assert "folds grouped by person" in format_metrics(one_fold)
 
 
 def test_a_specialist_switched_off_is_left_out_of_the_report(setup):
@@ -118,7 +141,9 @@ def test_a_specialist_switched_off_is_left_out_of_the_report(setup):
     for fold in summaries.values():
         fold["eyebrows"] = {**SUMMARY, "epochs": 0, "enabled": False}
     del oof["specialist_eyebrows"]
-    metrics = compute_metrics(faces, oof, cross_fitted(oof), identity(oof), summaries, test)
+    metrics = compute_metrics(
+        faces, oof, cross_fitted(oof), identity(oof), summaries, test, GROUPING
+    )
     assert (
         "specialist_eyebrows" not in metrics["per_model"]
         and "eyebrows" not in metrics["per_specialist"]

@@ -12,10 +12,16 @@ import lazy_loader
 import numpy as np
 
 from facial_keypoints.arrays.augment import AUGMENTATIONS
-from facial_keypoints.arrays.folds import assign_folds, near_duplicate_groups
+from facial_keypoints.arrays.folds import (
+    assign_folds,
+    largest_group_allowed,
+    merge_groups,
+    near_duplicate_groups,
+)
 from facial_keypoints.arrays.mirror import estimate_mirror
 from facial_keypoints.arrays.parsing import (
     check_lookup,
+    parse_groups,
     parse_image_ids,
     parse_images,
     parse_keypoints,
@@ -23,7 +29,7 @@ from facial_keypoints.arrays.parsing import (
     require_labels,
     source_of,
 )
-from facial_keypoints.domain.errors import InputDataError
+from facial_keypoints.domain.errors import InputDataError, first_line
 from facial_keypoints.domain.faces import Faces, concatenate, subset
 from facial_keypoints.domain.keypoints import COLUMNS, IMAGE_COLUMN, IMAGE_ID_COLUMN
 from facial_keypoints.domain.params import AugmentParams, CleaningParams, CVParams
@@ -95,24 +101,87 @@ def clean_training(training_faces: Faces, cleaning: CleaningParams) -> Faces:
     return subset(training_faces, complete)
 
 
-def make_folds(faces: Faces, cv: CVParams) -> pd.DataFrame:
-    """Each face's fold (``row``: 1-based row of training.csv), near-duplicates in one fold."""
-    groups = near_duplicate_groups(faces["images"], cv.duplicate_threshold)
+def read_groups(training_faces: Faces, cv: CVParams) -> pd.DataFrame:
+    """Each training row's group from the ``cv.groups`` file: ``row`` and its group column (only
+    ``row`` when ``cv.groups`` is null)."""
+    rows = training_faces["ids"]
+    if cv.groups is None:
+        return pd.DataFrame({"row": rows})
+    try:
+        frame = pd.read_csv(cv.groups, dtype=str, keep_default_na=False, na_values=[""])
+    except FileNotFoundError:
+        raise InputDataError(
+            f"cv.groups: {cv.groups} does not exist (paths are relative to the folder you run kedro "
+            "in). Give a CSV with `row` and one group column, e.g. "
+            "cv.groups=data/01_raw/training_people.csv, or cv.groups=null."
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise InputDataError(
+            f"cv.groups: {cv.groups} cannot be read as CSV ({first_line(exc)}). Give a CSV with "
+            "`row` and one group column, or cv.groups=null."
+        ) from None
+    column, groups = parse_groups(frame, len(rows), cv.groups)
+    return pd.DataFrame({"row": rows, column: groups})
+
+
+def make_folds(
+    faces: Faces, training_groups: pd.DataFrame, cv: CVParams
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Each face's fold (``row``: 1-based row of training.csv), no group of ``cv.groups`` and no
+    near-duplicates split across folds; and which grouping made them."""
+    near_duplicates = near_duplicate_groups(faces["images"], cv.duplicate_threshold)
+    named = [name for name in training_groups.columns if name != "row"]
+    if named:
+        given = training_groups[named[0]].to_numpy()[faces["ids"] - 1]
+        groups = merge_groups(given, near_duplicates)
+    else:
+        groups = near_duplicates
     complete = faces["mask"].all(axis=1).astype(np.int64)
     fold = assign_folds(complete, groups, cv.folds, cv.seed, cv.validation_fraction)
     sizes = np.bincount(groups)
-    logger.info(
-        "%d near-duplicate group(s) of 2 or more faces (%d faces) at cv.duplicate_threshold %g",
-        int((sizes > 1).sum()),
-        int(sizes[sizes > 1].sum()),
-        cv.duplicate_threshold,
-    )
+    allowed = largest_group_allowed(len(groups), cv.folds, cv.validation_fraction)
+    if sizes.max() > allowed:
+        largest = np.flatnonzero(groups == sizes.argmax())
+        shown = f"{named[0]} {given[largest[0]]!r}" if named else f"row {faces['ids'][largest[0]]}"
+        raise InputDataError(
+            f"cv: the group of {shown} holds {sizes.max()} of the {len(groups)} faces (with its "
+            f"near-duplicates), more than a fold's {allowed}, so no fold can hold it. Use fewer "
+            "cv.folds, a larger cv.validation_fraction, finer groups in cv.groups or a lower "
+            "cv.duplicate_threshold."
+        )
+    duplicated = np.bincount(near_duplicates)
+    grouping = {
+        "unseen_people": bool(named),
+        "groups_file": cv.groups,
+        "group_column": named[0] if named else None,
+        "named_groups": int(pd.Series(given).nunique()) if named else None,
+        "near_duplicate_threshold": cv.duplicate_threshold,
+        "near_duplicate_faces": int(duplicated[duplicated > 1].sum()),
+        "groups": len(sizes),
+        "largest_group": int(sizes.max()),
+    }
+    grouping["description"] = describe_grouping(grouping)
+    logger.info("Folds grouped by %s", grouping["description"])
     logger.info(
         "Folds (seed %d): %s validation faces",
         cv.seed,
         " / ".join(str(int((fold == k).sum())) for k in range(cv.folds)),
     )
-    return pd.DataFrame({"row": faces["ids"], "fold": fold, "group": groups})
+    return pd.DataFrame({"row": faces["ids"], "fold": fold, "group": groups}), grouping
+
+
+def describe_grouping(grouping: dict[str, Any]) -> str:
+    """One line saying what kept faces together in the folds."""
+    duplicates = (
+        f"near-duplicate images ({grouping['near_duplicate_faces']} faces at "
+        f"cv.duplicate_threshold {grouping['near_duplicate_threshold']:g})"
+    )
+    if grouping["group_column"] is None:
+        return f"{duplicates} only, no cv.groups: {grouping['groups']} groups"
+    return (
+        f"{grouping['group_column']} ({grouping['named_groups']} in {grouping['groups_file']}) "
+        f"and {duplicates}: {grouping['groups']} groups"
+    )
 
 
 def choose_flip_convention(faces: Faces, augment: AugmentParams) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from .nodes import (
     make_folds,
     parse_test,
     parse_training,
+    read_groups,
     validate_lookup,
 )
 
@@ -31,7 +32,15 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "training_clean",
                 name="clean_training",
             ),
-            Node(make_folds, ["training_clean", "params:cv"], "folds", name="make_folds"),
+            Node(
+                read_groups, ["training_faces", "params:cv"], "training_groups", name="read_groups"
+            ),
+            Node(
+                make_folds,
+                ["training_clean", "training_groups", "params:cv"],
+                ["folds", "fold_grouping"],
+                name="make_folds",
+            ),
             Node(
                 choose_flip_convention,
                 ["training_clean", "params:augment"],

@@ -155,21 +155,25 @@ def gather_out_of_fold(**folds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def fit_combination(
     oof_predictions: dict[str, np.ndarray],
     faces: Faces,
+    folds: pd.DataFrame,
     combination: CombinationParams,
     cv: CVParams,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Per coordinate, the weights of the models' views that fit the out-of-fold faces best; and
-    the final predictions of those faces by weights fitted on other faces (cross-fitted)."""
+    the final predictions of those faces by weights fitted on other groups' faces (cross-fitted)."""
     row = {int(face_id): i for i, face_id in enumerate(faces["ids"])}
     truth = faces["keypoints"][[row[int(face_id)] for face_id in oof_predictions["ids"]]]
+    groups = folds.set_index("row")["group"].loc[oof_predictions["ids"]].to_numpy()
     views = stacking.views_of(oof_predictions)
-    fitted, cross_fitted = stacking.fit_combination(views, truth, combination.flip_tta, cv.seed)
-    groups = sorted(
+    fitted, cross_fitted = stacking.fit_combination(
+        views, truth, combination.flip_tta, cv.seed, groups
+    )
+    specialists = sorted(
         {name.removeprefix("specialist_").removesuffix(stacking.MIRRORED) for name in views}
         - {stacking.FULL_MODEL}
     )
-    folds = int(oof_predictions["fold"].max()) + 1
-    return {**fitted, "specialists": groups, "folds": folds}, {
+    count = int(oof_predictions["fold"].max()) + 1
+    return {**fitted, "specialists": specialists, "folds": count}, {
         "ids": oof_predictions["ids"],
         "final_combination": cross_fitted,
     }

@@ -135,7 +135,7 @@ def create_pipeline(*, folds: int, **kwargs) -> Pipeline:
             ),
             Node(
                 fit_combination,
-                ["oof_predictions", "training_clean", "params:combination", "params:cv"],
+                ["oof_predictions", "training_clean", "folds", "params:combination", "params:cv"],
                 ["combination", "oof_combination"],
                 name="fit_combination",
             ),

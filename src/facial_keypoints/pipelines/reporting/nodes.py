@@ -22,6 +22,11 @@ trained on it: out of fold (OOF). With ``cv.folds`` = 1 that is the one holdout.
   ``estimated_rmse`` = sqrt(OOF MSE - ambiguity) the average's RMSE that this implies (the ambiguity
   decomposition, see :func:`facial_keypoints.arrays.stacking.ambiguity`); ``estimated_gain`` its
   difference from ``oof_rmse`` (a single fold's models).
+- ``grouping``: what kept faces together in the folds (fold_grouping.json: the ``cv.groups`` file
+  and column, near-duplicates, ``description``); ``unseen_people`` true when a group file made them.
+- ``estimate``: {rmse, unseen_people}: the submission's own estimated RMSE: ``ensemble``'s
+  ``estimated_rmse`` for 2 folds or more, else ``oof_rmse``; on faces of people absent from
+  training when ``unseen_people``, else on faces of people also in training.
 - ``combination``: {flip_tta, main_model: {model: columns where it weighs most (its plain and
   mirrored views together)}, mean_weight: {model: weight averaged over the 30 columns},
   mirrored_share: the share of all weight on mirrored faces}; the weights are in combination.json.
@@ -120,8 +125,10 @@ def compute_metrics(
     combination: dict[str, Any],
     training_summaries: dict[str, dict[str, dict[str, Any]]],
     test_fold_predictions: dict[str, np.ndarray],
+    fold_grouping: dict[str, Any],
 ) -> dict[str, Any]:
-    """Kaggle's metric out of fold: overall, per keypoint, model, specialist and fold; the ensemble."""
+    """Kaggle's metric out of fold: overall, per keypoint, model, specialist and fold; the ensemble
+    and the submission's estimate."""
     truth = _truth(faces, oof_predictions["ids"])["keypoints"]
     views = stacking.views_of(oof_predictions)
     final = oof_combination["final_combination"]  # cross-fitted: not scored on its fitting faces
@@ -171,6 +178,7 @@ def compute_metrics(
     ranked = sorted(per_keypoint, key=per_keypoint.get)
     face_rmse = _face_rmse(final, truth)
     order = np.argsort(face_rmse)
+    ensemble = _ensemble(oof_rmse, test_fold_predictions["folds"])
     return {
         "oof_rmse": oof_rmse,
         "oof_rmse_in_sample": combination["oof_rmse_in_sample"],
@@ -182,7 +190,12 @@ def compute_metrics(
         "per_fold": per_fold,
         "fold_rmse_mean": float(np.mean(fold_rmse)),
         "fold_rmse_std": float(np.std(fold_rmse)),
-        "ensemble": _ensemble(oof_rmse, test_fold_predictions["folds"]),
+        "ensemble": ensemble,
+        "grouping": fold_grouping,
+        "estimate": {
+            "rmse": ensemble["estimated_rmse"] if ensemble else oof_rmse,
+            "unseen_people": fold_grouping["unseen_people"],
+        },
         "combination": _combination_summary(combination),
         "best_keypoints": ranked[:_SHOWN],
         "worst_keypoints": ranked[::-1][:_SHOWN],
@@ -239,6 +252,7 @@ def format_metrics(metrics: dict[str, Any]) -> str:
             f"{metrics['ensemble']['estimated_rmse']:.4f} "
             f"({metrics['ensemble']['estimated_gain']:.4f} better than one fold's models)"
         )
+    lines.append(f"folds grouped by {metrics['grouping']['description']}")
     chosen = metrics["combination"]
     lines.append(
         "combination, columns led by each model: "

@@ -28,6 +28,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "combination",
                     "training_summaries",
                     "test_fold_predictions",
+                    "fold_grouping",
                 ],
                 "metrics",
                 name="compute_metrics",
