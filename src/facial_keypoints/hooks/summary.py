@@ -36,7 +36,7 @@ class RunSummaryHook:
             path = _path(catalog, "submission")
             rmse = catalog.load("combination")["oof_rmse"]
             estimate = (
-                _estimate_line(catalog.load("metrics"))
+                estimate_line(catalog.load("metrics"))
                 if catalog.exists("metrics")
                 else f"Out-of-fold RMSE of the final combination: {rmse:.4f} px"
             )
@@ -55,7 +55,7 @@ class RunSummaryHook:
                 click.echo(f"Rebuild it from the same models:\n  {self._tracking.rebuild}")
 
 
-def _estimate_line(metrics: dict[str, Any]) -> str:
+def estimate_line(metrics: dict[str, Any]) -> str:
     """How well the submission is expected to score, and on whose faces (metrics.json's estimate)."""
     estimate = metrics.get("estimate")
     if estimate is None:  # a report written before the estimate existed
