@@ -4,9 +4,9 @@ A random horizontal flip and a small random rotation/scale/shift are folded into
 per face; ``keras.ops.image.affine_transform`` moves the pixels on the backend's device and the
 keypoints follow the same matrix (30 numbers a face, in NumPy), with left/right names swapped on the
 flipped faces. Brightness and contrast change with ``keras.ops`` arithmetic, and a cut-out hides
-one random square of some faces (a hand, glasses, a microphone) while their keypoints stay labelled. The conventions match
-:mod:`facial_keypoints.domain.geometry` (``mirror``: x' = mirror - x), shared with the NumPy augmentations
-of :mod:`facial_keypoints.arrays.augment`.
+one random square of some faces (a hand, glasses, a microphone) while their keypoints stay
+labelled. The conventions match :mod:`facial_keypoints.domain.geometry` (``mirror``:
+x' = mirror - x), shared with the NumPy augmentations of :mod:`facial_keypoints.arrays.augment`.
 """
 
 from __future__ import annotations
@@ -101,9 +101,8 @@ def cutout_masks(n: int, rng: np.random.Generator, augment: OnlineAugmentParams)
     ``cutout_size`` at a random place (partly outside the image at the edges), True where hidden."""
     size = augment.cutout_size
     corners = rng.integers(-size // 2, IMAGE_SIZE - size // 2, (n, 2))
-    corners[rng.random(n) >= augment.cutout_probability] = (
-        -2 * size
-    )  # off the image: nothing hidden
+    # the faces left whole get their square off the image
+    corners[rng.random(n) >= augment.cutout_probability] = -2 * size
     pixels = np.arange(IMAGE_SIZE)
     rows = (pixels >= corners[:, :1]) & (pixels < corners[:, :1] + size)
     columns = (pixels >= corners[:, 1:]) & (pixels < corners[:, 1:] + size)
