@@ -262,9 +262,10 @@ def parse_groups(frame: pd.DataFrame, rows: int, source: str) -> tuple[str, np.n
     if problems:
         raise _error(source, problems, fix)
     numbers = numbers.to_numpy(dtype=np.int64)
-    repeated = np.unique(numbers[pd.Series(numbers).duplicated().to_numpy()])
-    missing = np.setdiff1d(np.arange(1, rows + 1), numbers)
-    if len(frame) != rows or len(repeated) or len(missing):
+    values, counts = np.unique(numbers, return_counts=True)
+    repeated = values[counts > 1]
+    missing = np.setdiff1d(np.arange(1, rows + 1), values)
+    if len(repeated) or len(missing):  # every row in 1..rows: then the count is right too
         found = [f"{len(frame)} rows for training.csv's {rows}"]
         found += [f"row(s) {_some(repeated.tolist())} repeated"] if len(repeated) else []
         found += [f"row(s) {_some(missing.tolist())} missing"] if len(missing) else []

@@ -35,18 +35,14 @@ class RunSummaryHook:
         if "submission" in outputs:
             path = _path(catalog, "submission")
             rmse = catalog.load("combination")["oof_rmse"]
-            estimate = (
-                estimate_line(catalog.load("metrics"))
-                if catalog.exists("metrics")
-                else f"Out-of-fold RMSE of the final combination: {rmse:.4f} px"
-            )
+            report = catalog.load("metrics") if catalog.exists("metrics") else {"oof_rmse": rmse}
             rows = len(catalog.load("submission"))
             kaggle = catalog.load("params:kaggle")
             message = kaggle_client.submission_message(kaggle.message, rmse)
             run = self._tracking.open_run_id
             kept = f", kept in MLflow run {run}" if run else ""
             click.echo(
-                f"\n{estimate}\n"
+                f"\n{estimate_line(report)}\n"
                 f"Submission: {path} ({rows} rows{kept})\n"
                 f"Upload it with:\n  kaggle competitions submit -c {kaggle_client.COMPETITION} "
                 f'-f {path} -m "{message}"'
@@ -58,7 +54,7 @@ class RunSummaryHook:
 def estimate_line(metrics: dict[str, Any]) -> str:
     """How well the submission is expected to score, and on whose faces (metrics.json's estimate)."""
     estimate = metrics.get("estimate")
-    if estimate is None:  # a report written before the estimate existed
+    if estimate is None:  # no report, or one written before the estimate existed
         return f"Out-of-fold RMSE of the final combination: {metrics['oof_rmse']:.4f} px"
     whose = "unseen people" if estimate["unseen_people"] else "faces of people also in training"
     return f"Estimated RMSE of this submission on {whose}: {estimate['rmse']:.4f} px"

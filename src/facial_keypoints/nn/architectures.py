@@ -32,6 +32,16 @@ def _head(features: Any, n_outputs: int, mean: Sequence[float], std: Sequence[fl
     return KeypointScale(mean, std, name=SCALE, dtype="float32")(raw)
 
 
+def _conv_block(x: Any, filters: int, batch_norm: bool, dilation: int = 1) -> Any:
+    """A 3x3 convolution ("same" padding), batch norm if asked (then no bias), ReLU."""
+    x = layers.Conv2D(filters, 3, padding="same", dilation_rate=dilation, use_bias=not batch_norm)(
+        x
+    )
+    if batch_norm:
+        x = layers.BatchNormalization()(x)
+    return layers.Activation("relu")(x)
+
+
 def _inputs() -> tuple[Any, Any]:
     inputs = keras.Input(INPUT_SHAPE, name="image")
     return inputs, layers.Rescaling(1 / 255, name="pixels_0_1")(inputs)
@@ -98,10 +108,7 @@ def compact(
     inputs, x = _inputs()
     for block_filters in filters:
         for _ in range(convs_per_block):
-            x = layers.Conv2D(block_filters, 3, padding="same", use_bias=not batch_norm)(x)
-            if batch_norm:
-                x = layers.BatchNormalization()(x)
-            x = layers.Activation("relu")(x)
+            x = _conv_block(x, block_filters, batch_norm)
         x = layers.MaxPooling2D(2)(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(dropout)(x)
@@ -122,19 +129,10 @@ def heatmap_cnn(
     resolution (dilated convolutions see the whole face), each keypoint is its heatmap's soft-argmax,
     and a linear head (identity at first) refines the coordinates."""
     inputs, x = _inputs()
-
-    def conv(x: Any, filters: int, dilation: int = 1) -> Any:
-        x = layers.Conv2D(
-            filters, 3, padding="same", dilation_rate=dilation, use_bias=not batch_norm
-        )(x)
-        if batch_norm:
-            x = layers.BatchNormalization()(x)
-        return layers.Activation("relu")(x)
-
-    x = layers.MaxPooling2D(2)(conv(x, filters[0]))
-    x = layers.MaxPooling2D(2)(conv(x, filters[1]))
+    x = layers.MaxPooling2D(2)(_conv_block(x, filters[0], batch_norm))
+    x = layers.MaxPooling2D(2)(_conv_block(x, filters[1], batch_norm))
     for dilation in dilations:
-        x = conv(x, filters[2], dilation)
+        x = _conv_block(x, filters[2], batch_norm, dilation)
     # float32 from the heatmaps on: a softmax over 576 cells and pixel coordinates need it.
     heatmaps = layers.Conv2D(n_outputs // 2, 1, name="heatmaps", dtype="float32")(x)
     points = SoftArgmax(name="soft_argmax", dtype="float32")(heatmaps)

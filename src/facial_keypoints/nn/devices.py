@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import keras
@@ -40,6 +41,7 @@ def describe() -> str:
     return f"GPU: {names[0]}" + (f" x{len(names)}" if len(names) > 1 else "")
 
 
+@functools.cache  # the hardware does not change during a run; each model asks again
 def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """Whether the CPU computes bfloat16 in hardware (Linux reports it in /proc/cpuinfo's flags)."""
     try:

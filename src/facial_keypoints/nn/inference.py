@@ -8,7 +8,12 @@ import numpy as np
 
 from facial_keypoints.arrays.stacking import FULL_MODEL, MIRRORED, specialist_view
 from facial_keypoints.domain.geometry import flip_keypoints
-from facial_keypoints.domain.keypoints import ALL_COLUMNS, COLUMNS, SPECIALIST_GROUPS, columns_of
+from facial_keypoints.domain.keypoints import (
+    ALL_COLUMNS,
+    SPECIALIST_GROUPS,
+    X_COLUMNS,
+    columns_of,
+)
 from facial_keypoints.domain.params import CombinationParams
 
 
@@ -58,7 +63,7 @@ def _predict_both(
     moves = shift_moves(shift)
     variants = [shifted(face, dx, dy) for face in faces for dx, dy in moves]
     predicted = predict_pixels(model, np.concatenate(variants), batch_size)
-    x = np.array([COLUMNS[c].endswith("_x") for c in columns])
+    x = np.isin(columns, X_COLUMNS)
     parts = np.split(predicted, len(variants))
     unmoved = [
         part - np.where(x, dx, dy) for part, (dx, dy) in zip(parts, moves * len(faces), strict=True)

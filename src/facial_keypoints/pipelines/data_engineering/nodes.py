@@ -160,7 +160,7 @@ def make_folds(
         "groups": len(sizes),
         "largest_group": int(sizes.max()),
     }
-    grouping["description"] = describe_grouping(grouping)
+    grouping["description"] = _describe_grouping(grouping)
     logger.info("Folds grouped by %s", grouping["description"])
     logger.info(
         "Folds (seed %d): %s validation faces",
@@ -170,7 +170,7 @@ def make_folds(
     return pd.DataFrame({"row": faces["ids"], "fold": fold, "group": groups}), grouping
 
 
-def describe_grouping(grouping: dict[str, Any]) -> str:
+def _describe_grouping(grouping: dict[str, Any]) -> str:
     """One line saying what kept faces together in the folds."""
     duplicates = (
         f"near-duplicate images ({grouping['near_duplicate_faces']} faces at "
