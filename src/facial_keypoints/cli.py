@@ -1,9 +1,10 @@
-"""Project CLI: Kedro's own ``kedro run``, with the user's errors shown as one clear message.
+"""Project CLI: Kedro's own ``kedro run``, ``kedro registry`` and ``kedro catalog``, with the user's
+errors shown as one clear message.
 
-Kedro picks up this module's ``cli`` group and ``run`` command in place of its built-in ``run``; every
+Kedro picks up this module's ``cli`` group and ``run`` command in place of its built-in ones; every
 option is Kedro's. A user's data or parameter error (missing file, bad pixels, unknown feature, a
-parameter out of range...) ends the run with ``Error: <message>`` and exit code 1 instead of a
-Python traceback.
+parameter out of range, such as a ``cv.folds`` that the pipelines cannot be built with...) ends the
+command with ``Error: <message>`` and exit code 1 instead of a Python traceback.
 
 :func:`defer_plugin_commands` keeps ``kedro`` commands quick to start (see there).
 """
@@ -18,7 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from kedro.framework.cli.catalog import catalog as kedro_catalog
 from kedro.framework.cli.project import run as kedro_run
+from kedro.framework.cli.registry import registry as kedro_registry
 
 from facial_keypoints.domain.errors import find_input_error
 
@@ -44,14 +47,27 @@ def cli() -> None:
     """Commands of the facial-keypoints project."""
 
 
-run = click.Command(
-    name="run",
-    params=kedro_run.params,
-    callback=_with_clear_input_errors(kedro_run.callback),
-    help=kedro_run.help,
-    short_help=kedro_run.short_help,
-)
+def _with_clear_errors(command: click.Command) -> click.Command:
+    """A copy of one of Kedro's commands (a group: of each of its commands) whose user errors end in
+    one line."""
+    if isinstance(command, click.Group):
+        group = click.Group(name=command.name, help=command.help, short_help=command.short_help)
+        for sub_command in command.commands.values():
+            group.add_command(_with_clear_errors(sub_command))
+        return group
+    return click.Command(
+        name=command.name,
+        params=command.params,
+        callback=_with_clear_input_errors(command.callback),
+        help=command.help,
+        short_help=command.short_help,
+    )
+
+
+run = _with_clear_errors(kedro_run)
 cli.add_command(run)
+cli.add_command(_with_clear_errors(kedro_registry))
+cli.add_command(_with_clear_errors(kedro_catalog))
 
 
 #: Command groups of Kedro plugins that import far more than they need to list their commands:

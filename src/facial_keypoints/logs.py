@@ -25,6 +25,8 @@ THIRD_PARTY_NOISE: dict[str, tuple[str, ...]] = {
     ),
     # kedro-viz, on every `kedro run --pipelines ...`: its run events are for whole runs only.
     "kedro_viz.integrations.kedro.run_hooks": ("Workflow tracking is disabled during partial",),
+    # kedro-viz (`kedro viz build`/`run`) in a project that has not run yet: nothing to show.
+    "kedro_viz.api.rest.responses.run_events": ("Run events file",),
     # kedro-mlflow, on every run.
     "kedro_mlflow.framework.hooks.mlflow_hook": ("Registering new custom resolver",),
     # Keras under TensorFlow, when the seven models of a fold predict one after another.

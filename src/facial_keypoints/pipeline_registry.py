@@ -2,30 +2,69 @@
 plus ``submission``, all of them together.
 
 The modelling and predict pipelines have one namespace per cross-validation fold, so their shape
-depends on the parameter ``cv.folds``, which Kedro does not hand to ``register_pipelines``: a hook
-reads it (conf/ and ``--params``) as soon as a run's context exists, before Kedro asks for the
-pipelines, and calls :func:`use_folds`. Commands that create no context (``kedro registry list``)
-show one fold.
+depends on the parameter ``cv.folds``. Kedro calls ``register_pipelines()`` without arguments, caches
+what it returns for the whole process, and does so before, after or without loading configuration
+depending on the command (kedro-org/kedro#3093, #2627). Routes that were weighed:
+
+- a hook (``after_context_created``) setting the fold count: ``kedro viz`` runs without hooks unless
+  asked, and ``kedro registry`` creates no context, so both drew one fold;
+- the command line's ``--env``/``--params``: sessions made in code (kedro-viz, notebooks, a
+  packaged project, tests) have none;
+- the configuration loader (chosen): every entry point that creates a session builds its
+  configuration with ``settings.CONFIG_LOADER_CLASS`` from the session's conf source, environment
+  and runtime parameters before it asks for a pipeline. :class:`ProjectConfigLoader` is that class;
+  each one created becomes the configuration the pipelines are built from, and clears Kedro's cache
+  so that the next session of a process gets its own folds. Commands that create no session
+  (``kedro registry``) get what a new session would load: ``conf/`` with ``KEDRO_ENV`` (or local).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+from pathlib import Path
+from typing import Any
 
+from kedro.config import AbstractConfigLoader, OmegaConfigLoader
 from kedro.framework.project import pipelines as project_pipelines
+from kedro.framework.project import settings
 from kedro.pipeline import Pipeline
+from kedro.utils import find_kedro_project
 
 from facial_keypoints import pipelines as pipelines_package
+from facial_keypoints.domain.params import check_block
 
-_folds = {"folds": 1}
+#: The configuration the pipelines are built from: the latest ProjectConfigLoader created.
+_configuration: dict[str, AbstractConfigLoader] = {}
 
 
-def use_folds(folds: int) -> None:
-    """Build the pipelines with ``folds`` fold namespaces from now on."""
-    if folds != _folds["folds"]:
-        _folds["folds"] = folds
-        project_pipelines.configure(__name__)  # Kedro registers the pipelines again when next asked
+class ProjectConfigLoader(OmegaConfigLoader):
+    """Kedro's ``OmegaConfigLoader``; the project's pipelines follow the latest one created."""
+
+    def __init__(self, conf_source: str, *args: Any, **kwargs: Any) -> None:
+        """Load configuration as Kedro does, then have Kedro build the pipelines again from it."""
+        super().__init__(conf_source, *args, **kwargs)
+        _configuration["latest"] = self
+        project_pipelines.configure(__name__)
+
+
+def _new_session_configuration() -> AbstractConfigLoader:
+    """The configuration a session created now from the current folder would load."""
+    project = find_kedro_project(Path.cwd()) or Path.cwd()
+    return OmegaConfigLoader(
+        str(project / settings.CONF_SOURCE),
+        env=os.getenv("KEDRO_ENV"),
+        **settings.CONFIG_LOADER_ARGS,
+    )
+
+
+def configured_folds() -> int:
+    """``cv.folds`` of the configuration being used (conf source, environment, runtime params)."""
+    configuration = _configuration.get("latest")
+    if configuration is None:  # not `or`: a config loader is a mapping, empty until read
+        configuration = _new_session_configuration()
+    return check_block(configuration["parameters"], "cv").folds
 
 
 def discover_pipelines(**kwargs: int) -> dict[str, Pipeline]:
@@ -44,13 +83,13 @@ def discover_pipelines(**kwargs: int) -> dict[str, Pipeline]:
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Register the project's pipelines.
+    """Register the project's pipelines, with as many fold namespaces as ``cv.folds`` asks for.
 
     ``submission`` (the default) runs everything a submission needs: parse, train, report, predict,
     write. ``predict`` re-uses the models already trained, but always parses the current test.csv
     and IdLookupTable.csv first (cheap), so its CSV never answers an older test set.
     """
-    pipelines = discover_pipelines(folds=_folds["folds"])
+    pipelines = discover_pipelines(folds=configured_folds())
     pipelines["submission"] = sum(pipelines.values(), Pipeline([]))
     current_test = pipelines["data_engineering"].to_outputs("test_faces", "id_lookup")
     pipelines["predict"] = current_test + pipelines["predict"]

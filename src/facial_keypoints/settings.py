@@ -13,6 +13,7 @@ from facial_keypoints.hooks import (
     TrackingHook,
 )
 from facial_keypoints.logs import quiet_logs
+from facial_keypoints.pipeline_registry import ProjectConfigLoader
 
 # Before Kedro loads its plugins' commands, which print third-party warnings and import MLflow
 # otherwise.
@@ -51,10 +52,9 @@ DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
 # Directory that holds configuration.
 # CONF_SOURCE = "conf"
 
-# Class that manages how configuration is loaded.
-# from kedro.config import OmegaConfigLoader
-
-# CONFIG_LOADER_CLASS = OmegaConfigLoader
+# Class that manages how configuration is loaded: Kedro's OmegaConfigLoader, which also tells the
+# pipeline registry which configuration (and so how many folds) the pipelines are for.
+CONFIG_LOADER_CLASS = ProjectConfigLoader
 
 # Keyword arguments to pass to the `CONFIG_LOADER_CLASS` constructor.
 CONFIG_LOADER_ARGS = {

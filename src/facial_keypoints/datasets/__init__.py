@@ -7,6 +7,7 @@ from facial_keypoints.datasets.artefacts import (
     AtomicTextDataset,
     KerasModelDataset,
     NpzDataset,
+    PlotDataset,
 )
 from facial_keypoints.datasets.kaggle_csv import KaggleCSVDataset, RawFileError
 
@@ -18,5 +19,6 @@ __all__ = [
     "KaggleCSVDataset",
     "KerasModelDataset",
     "NpzDataset",
+    "PlotDataset",
     "RawFileError",
 ]

@@ -8,6 +8,7 @@ layout) and ``metadata``, like kedro-datasets' own; ``filepath`` is the file a l
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import zipfile
@@ -27,6 +28,7 @@ from kedro.io.core import (
 )
 from kedro_datasets._typing import JSONPreview
 from kedro_datasets.json import JSONDataset
+from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import CSVDataset
 from kedro_datasets.text import TextDataset
 
@@ -38,6 +40,17 @@ from facial_keypoints.nn import register_custom_objects
 class ArtefactError(InputDataError, DatasetError):
     """An artefact a node needs is missing or damaged; the message names it and how to rewrite it
     (a DatasetError, so Kedro passes it on unwrapped)."""
+
+
+def once_written(preview: Callable[..., Any]) -> Callable[..., Any]:
+    """``preview`` that shows nothing before the pipeline has written the file: kedro viz
+    (``--include-previews``) then has no preview to show and no failure to warn about."""
+
+    @functools.wraps(preview)  # kedro viz reads the preview's kind from its return annotation
+    def shown_once_written(self: AbstractDataset, *args: Any, **kwargs: Any) -> Any:
+        return preview(self, *args, **kwargs) if self.exists() else None
+
+    return shown_once_written
 
 
 class _Artefact:
@@ -101,12 +114,16 @@ class _AtomicLocalSave(_Artefact):
 class AtomicCSVDataset(_AtomicLocalSave, CSVDataset):
     """kedro-datasets' ``pandas.CSVDataset`` (no index column by default), saved atomically."""
 
+    preview = once_written(CSVDataset.preview)
+
     def _write(self, data: pd.DataFrame, path: Path) -> None:
         data.to_csv(path, **self._save_args)
 
 
 class AtomicJSONDataset(_AtomicLocalSave, JSONDataset):
     """kedro-datasets' ``json.JSONDataset``, saved atomically (``save_args`` go to ``json.dump``)."""
+
+    preview = once_written(JSONDataset.preview)
 
     def _write(self, data: Any, path: Path) -> None:
         path.write_text(json.dumps(data, **self._save_args))
@@ -196,6 +213,7 @@ class NpzDataset(_LocalVersionedFile):
         save = np.savez_compressed if self._save_args["compressed"] else np.savez
         save(path, **data)
 
+    @once_written
     def preview(self) -> JSONPreview:
         """Each array's dtype and shape (for kedro viz)."""
         with np.load(self.filepath, **self._load_args) as archive:
@@ -225,3 +243,9 @@ class KerasModelDataset(_LocalVersionedFile):
 
     def _write(self, data: Any, path: Path) -> None:
         data.save(path, **self._save_args)
+
+
+class PlotDataset(MatplotlibDataset):
+    """kedro-datasets' ``matplotlib.MatplotlibDataset``; kedro viz previews the picture once written."""
+
+    preview = once_written(MatplotlibDataset.preview)

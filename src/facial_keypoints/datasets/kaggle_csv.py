@@ -10,7 +10,9 @@ from typing import Any, ClassVar
 
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
+from kedro_datasets._typing import TablePreview
 
+from facial_keypoints.datasets.artefacts import once_written
 from facial_keypoints.domain.errors import KAGGLE_DOWNLOAD_HINT, InputDataError
 
 logger = logging.getLogger(__name__)
@@ -68,19 +70,29 @@ class KaggleCSVDataset(AbstractDataset[None, pd.DataFrame]):
 
     def load(self) -> pd.DataFrame:
         """Load the CSV (or the CSV inside the zip) into a DataFrame."""
-        if self._csv.is_file():
-            frame = self._read(self._csv, str(self._csv))
-        elif self._zip.is_file():
-            frame = self._read_zip()
-        else:
-            raise RawFileError(
-                f"{self._csv.name} not found: neither {self._csv} nor {self._zip} exists. "
-                + KAGGLE_DOWNLOAD_HINT
-            )
+        frame = self._load(self._load_args)
         logger.info("Read %d rows from %s", len(frame), frame.attrs["source"])
         return frame
 
-    def _read_zip(self) -> pd.DataFrame:
+    @once_written
+    def preview(self, nrows: int = 5) -> TablePreview:
+        """The first ``nrows`` rows, each image cut to its first pixels (for kedro viz)."""
+        frame = self._load({**self._load_args, "nrows": nrows})
+        if "Image" in frame:
+            frame["Image"] = frame["Image"].str.slice(0, 24) + " ..."
+        return TablePreview(frame.to_dict(orient="split"))
+
+    def _load(self, load_args: dict[str, Any]) -> pd.DataFrame:
+        if self._csv.is_file():
+            return self._read(self._csv, str(self._csv), load_args)
+        if self._zip.is_file():
+            return self._read_zip(load_args)
+        raise RawFileError(
+            f"{self._csv.name} not found: neither {self._csv} nor {self._zip} exists. "
+            + KAGGLE_DOWNLOAD_HINT
+        )
+
+    def _read_zip(self, load_args: dict[str, Any]) -> pd.DataFrame:
         source = f"{self._zip} ({self._csv.name})"
         try:
             with zipfile.ZipFile(self._zip) as archive:
@@ -97,16 +109,16 @@ class KaggleCSVDataset(AbstractDataset[None, pd.DataFrame]):
                         f"itself in {self._csv.parent}/."
                     )
                 with archive.open(wanted[0]) as handle:
-                    return self._read(handle, source)
+                    return self._read(handle, source, load_args)
         except zipfile.BadZipFile as exc:
             raise RawFileError(
                 f"{self._zip} is not a readable zip archive ({exc}); the download may be "
                 f"truncated. Download it again. " + KAGGLE_DOWNLOAD_HINT
             ) from exc
 
-    def _read(self, handle: Any, source: str) -> pd.DataFrame:
+    def _read(self, handle: Any, source: str, load_args: dict[str, Any]) -> pd.DataFrame:
         try:
-            frame = pd.read_csv(handle, **self._load_args)
+            frame = pd.read_csv(handle, **load_args)
         except pd.errors.EmptyDataError as exc:
             raise RawFileError(
                 f"{source} is empty; expected Kaggle's CSV with a header row"

@@ -401,12 +401,15 @@ def check_parameters(raw: dict[str, Any]) -> dict[str, Params]:
             f"{', '.join(PARAMETERS)}). Fix the name in conf/ or in your --params; a new block "
             "needs its model in PARAMETERS (src/facial_keypoints/domain/params.py)."
         )
-    checked = {}
-    for key, model in PARAMETERS.items():
-        if key not in raw:
-            raise ParameterError(f"Parameter block {key!r} is missing. {_FIX}")
-        try:
-            checked[key] = model.model_validate(raw[key])
-        except ValidationError as exc:
-            raise ParameterError(_describe(key, exc.errors())) from None
-    return checked
+    return {key: check_block(raw, key) for key in PARAMETERS}
+
+
+def check_block(raw: dict[str, Any], key: str) -> Params:
+    """Validate the parameter block ``key``; raise :class:`ParameterError` naming its first bad
+    value."""
+    if key not in raw:
+        raise ParameterError(f"Parameter block {key!r} is missing. {_FIX}")
+    try:
+        return PARAMETERS[key].model_validate(raw[key])
+    except ValidationError as exc:
+        raise ParameterError(_describe(key, exc.errors())) from None

@@ -7,7 +7,6 @@ from kedro.framework.hooks import hook_impl
 
 from facial_keypoints.domain import kaggle_client
 from facial_keypoints.domain.params import Params, check_parameters
-from facial_keypoints.pipeline_registry import use_folds
 
 
 class ParameterCheckHook:
@@ -20,9 +19,8 @@ class ParameterCheckHook:
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
-        """Raise one clear error for the first parameter that is not allowed; shape the pipelines."""
+        """Raise one clear error for the first parameter that is not allowed."""
         params = self.parameters = check_parameters(context.config_loader["parameters"])
-        use_folds(params["cv"].folds)
         if params["kaggle"].submit:
             try:
                 kaggle_client.check_ready()
