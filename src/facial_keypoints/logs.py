@@ -11,6 +11,7 @@ name no project class.
 from __future__ import annotations
 
 import logging
+import sys
 
 #: Messages dropped, by logger: text any of them contains.
 THIRD_PARTY_NOISE: dict[str, tuple[str, ...]] = {
@@ -32,6 +33,10 @@ THIRD_PARTY_NOISE: dict[str, tuple[str, ...]] = {
     # Keras under TensorFlow, when the seven models of a fold predict one after another.
     "tensorflow": ("triggered tf.function retracing",),
 }
+
+#: Warnings of processes that Python spawns (``kedro viz run`` serves from one, which imports FastAPI
+#: before any code of the project): dropped through the ``-W`` options a spawned interpreter inherits.
+SPAWNED_NOISE = ("ORJSONResponse is deprecated",)
 
 DATASET_IO = ("Loading data from ", "Saving data to ")
 
@@ -55,6 +60,9 @@ def quiet_logs() -> None:
     for name in THIRD_PARTY_NOISE:
         _add_once(logging.getLogger(name), _DropThirdPartyNoise())
     _add_once(logging.getLogger("kedro.io.data_catalog"), _DatasetIOAtDebug())
+    for text in SPAWNED_NOISE:
+        if f"ignore:{text}" not in sys.warnoptions:
+            sys.warnoptions.append(f"ignore:{text}")
 
 
 def _add_once(logger: logging.Logger, new: logging.Filter) -> None:

@@ -70,19 +70,19 @@ class KaggleCSVDataset(AbstractDataset[None, pd.DataFrame]):
 
     def load(self) -> pd.DataFrame:
         """Load the CSV (or the CSV inside the zip) into a DataFrame."""
-        frame = self._load(self._load_args)
+        frame = self._read_file(self._load_args)
         logger.info("Read %d rows from %s", len(frame), frame.attrs["source"])
         return frame
 
     @once_written
     def preview(self, nrows: int = 5) -> TablePreview:
         """The first ``nrows`` rows, each image cut to its first pixels (for kedro viz)."""
-        frame = self._load({**self._load_args, "nrows": nrows})
+        frame = self._read_file({**self._load_args, "nrows": nrows})
         if "Image" in frame:
             frame["Image"] = frame["Image"].str.slice(0, 24) + " ..."
         return TablePreview(frame.to_dict(orient="split"))
 
-    def _load(self, load_args: dict[str, Any]) -> pd.DataFrame:
+    def _read_file(self, load_args: dict[str, Any]) -> pd.DataFrame:
         if self._csv.is_file():
             return self._read(self._csv, str(self._csv), load_args)
         if self._zip.is_file():
