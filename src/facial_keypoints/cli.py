@@ -48,8 +48,8 @@ def cli() -> None:
 
 
 def _with_clear_errors(command: click.Command) -> click.Command:
-    """A copy of one of Kedro's commands (a group: of each of its commands) whose user errors end in
-    one line."""
+    """A copy of Kedro's ``command`` (of each command, for a group) whose user errors end in one
+    line."""
     if isinstance(command, click.Group):
         group = click.Group(name=command.name, help=command.help, short_help=command.short_help)
         for sub_command in command.commands.values():

@@ -168,7 +168,13 @@ def take(browser: Any, url: str, picture: Picture, width: int, out: Path) -> Pat
 
 def main(argv: list[str] | None = None) -> None:
     """Start kedro viz, take every picture, stop kedro viz."""
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+    try:
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415
+    except ImportError:
+        raise SystemExit(
+            "Playwright is not installed: pip install -e '.[pictures]', then either "
+            "`playwright install chromium` or --chromium /usr/bin/chromium."
+        ) from None
 
     parser = argparse.ArgumentParser(
         prog="python -m facial_keypoints.tools.viz_pictures", description=__doc__.splitlines()[0]
