@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 import sys
 import types
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 from kedro.framework.cli.catalog import catalog as kedro_catalog
 from kedro.framework.cli.project import run as kedro_run
 from kedro.framework.cli.registry import registry as kedro_registry
+from kedro.utils import find_kedro_project
 
 from facial_keypoints.domain.errors import find_input_error
 
@@ -64,7 +67,23 @@ def _with_clear_errors(command: click.Command) -> click.Command:
     )
 
 
+def _from_the_project_folder(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """Run from the project's folder, wherever inside it ``kedro run`` was started: the relative
+    paths of conf/ (checkpoints, the MLflow store, the demo files, ``cv.groups``) mean the
+    project's, never a ``notebooks/data/`` of their own."""
+
+    @functools.wraps(callback)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        project = find_kedro_project(Path.cwd())
+        if project is not None:
+            os.chdir(project)
+        return callback(*args, **kwargs)
+
+    return wrapper
+
+
 run = _with_clear_errors(kedro_run)
+run.callback = _from_the_project_folder(run.callback)
 cli.add_command(run)
 cli.add_command(_with_clear_errors(kedro_registry))
 cli.add_command(_with_clear_errors(kedro_catalog))

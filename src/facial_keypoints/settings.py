@@ -8,6 +8,7 @@ from facial_keypoints.cli import defer_plugin_commands
 from facial_keypoints.hooks import (
     DemoDataHook,
     ParameterCheckHook,
+    RunGuardHook,
     RunSummaryHook,
     StaleSubmissionHook,
     TrackingHook,
@@ -21,7 +22,8 @@ quiet_logs()
 defer_plugin_commands()
 
 _checks = ParameterCheckHook()
-_tracking = TrackingHook(_checks)
+_guard = RunGuardHook()
+_tracking = TrackingHook(_checks, _guard)
 
 # Instantiated project hooks, executed in a Last-In-First-Out (LIFO) order: parameters are checked
 # first, the demo files exist before tracking fingerprints them, and the summary is printed while
@@ -32,6 +34,7 @@ HOOKS = (
     StaleSubmissionHook(),
     DemoDataHook(),
     _checks,
+    _guard,
 )
 
 # kedro-mlflow's own hook is replaced by TrackingHook, which extends it.

@@ -249,3 +249,8 @@ class PlotDataset(MatplotlibDataset):
     """kedro-datasets' ``matplotlib.MatplotlibDataset``; kedro viz previews the picture once written."""
 
     preview = once_written(MatplotlibDataset.preview)
+
+    @property
+    def filepath(self) -> Path:
+        """The file a load reads (the latest version when versioned)."""
+        return Path(get_filepath_str(self._get_load_path(), self._protocol))

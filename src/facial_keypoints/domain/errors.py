@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 KAGGLE_DOWNLOAD_HINT = (
     "Get it with `kaggle competitions download -c facial-keypoints-detection` and unzip the "
     "download into data/01_raw/ (training.zip and test.zip may stay zipped), "
@@ -29,3 +31,16 @@ def find_input_error(exc: BaseException) -> InputDataError | None:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
+
+
+_SECRETS = (
+    (re.compile(r"(://[^:/@\s]+:)[^@\s]+@"), r"\1***@"),  # user:password@host
+    (re.compile(r"(?i)\b(password|passwd|token|secret|api_key|access_key)=[^&\s]+"), r"\1=***"),
+)
+
+
+def mask_credentials(text: str) -> str:
+    """``text`` with the passwords and tokens of any URI in it replaced by ``***``."""
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text

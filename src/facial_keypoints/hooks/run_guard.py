@@ -1,0 +1,129 @@
+"""One run at a time in a data folder, and SIGTERM treated as Ctrl-C.
+
+Two runs writing one ``data_root`` would share its checkpoints and its "latest" model versions: the
+second would delete the first's live checkpoints, or the first would submit the second's models.
+So a run holds an exclusive lock on ``<data_root>/.run.lock`` (``fcntl.flock``: released by the
+operating system when the process ends, however it ends) from before its first node to its end, and
+a second run in the same folder stops at once with one line naming the run that holds it. Runs of
+other environments (``--env demo`` writes ``data/demo``) or of other project copies run side by side.
+
+``timeout``, ``docker stop`` and job schedulers end a process with SIGTERM; during a run it raises
+KeyboardInterrupt, as Ctrl-C does, so the run ends the same way (its MLflow run KILLED).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from kedro.framework.context import KedroContext
+from kedro.framework.hooks import hook_impl
+
+from facial_keypoints.domain.errors import InputDataError
+
+LOCK_NAME = ".run.lock"
+
+
+class ProjectBusyError(InputDataError):
+    """Another run holds the data folder."""
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"stopped by signal {signal.Signals(signum).name}")
+
+
+class RunGuardHook:
+    """Holds the data folder's lock for the length of a run; SIGTERM interrupts like Ctrl-C."""
+
+    def __init__(self) -> None:
+        """No data folder until a context is created."""
+        self._data_root: Path | None = None
+        self._lock: IO[str] | None = None
+        self._previous_handler: Any = None
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        """Note the environment's data folder (``globals: data_root``), against the project."""
+        data_root = Path(context.config_loader["globals"]["data_root"])
+        self._data_root = data_root if data_root.is_absolute() else context.project_path / data_root
+
+    @hook_impl(tryfirst=True)  # before any other hook starts anything
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        """Take the data folder, or stop with one line naming the run that has it."""
+        assert self._data_root is not None
+        self.release()
+        self._data_root.mkdir(parents=True, exist_ok=True)
+        path = self._data_root / LOCK_NAME
+        handle = path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = _describe(handle.read())
+            handle.close()
+            raise ProjectBusyError(
+                f"Another run is using {self._data_root}: {holder}. Wait for it to finish (or "
+                "stop it), or run in another copy of the project or with another "
+                "--env (each environment has its own data folder)."
+            ) from None
+        self._lock = handle
+        self.note(
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            started=time.strftime("%Y-%m-%d %H:%M:%S"),
+            command=" ".join(["kedro", *sys.argv[1:]]) if sys.argv else "kedro run",
+        )
+        if threading.current_thread() is threading.main_thread():
+            self._previous_handler = signal.signal(signal.SIGTERM, _interrupt)
+
+    def note(self, **facts: Any) -> None:
+        """Add ``facts`` about this run to the lock file, for the message a second run prints."""
+        if self._lock is None:
+            return
+        self._lock.seek(0)
+        known = json.loads(self._lock.read() or "{}")
+        self._lock.seek(0)
+        self._lock.truncate()
+        self._lock.write(json.dumps({**known, **facts}))
+        self._lock.flush()
+
+    @hook_impl(trylast=True)  # after the other hooks have finished the run
+    def after_pipeline_run(self) -> None:
+        """Give the data folder back."""
+        self.release()
+
+    @hook_impl(trylast=True)
+    def on_pipeline_error(self) -> None:
+        """Give the data folder back."""
+        self.release()
+
+    def release(self) -> None:
+        """Unlock the data folder and restore SIGTERM's handler (nothing if not held)."""
+        if self._previous_handler is not None:
+            signal.signal(signal.SIGTERM, self._previous_handler)
+            self._previous_handler = None
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
+
+def _describe(content: str) -> str:
+    """The holder of a lock, in words, from what it noted in the lock file."""
+    try:
+        facts = json.loads(content)
+    except ValueError:
+        return "a run that has not said which yet"
+    run = f"MLflow run {facts['mlflow_run']}, " if "mlflow_run" in facts else ""
+    return (
+        f"{run}process {facts.get('pid', '?')} on {facts.get('host', '?')}, started "
+        f"{facts.get('started', '?')} (`{facts.get('command', 'kedro run')}`)"
+    )
