@@ -120,3 +120,23 @@ def assign_folds(
     for k, (_, validation) in enumerate(splitter.split(np.zeros(len(groups)), complete, groups)):
         fold[validation] = k
     return fold
+
+
+def folds_problem(rows: np.ndarray, fold: np.ndarray, ids: np.ndarray, folds: int) -> str | None:
+    """What keeps ``folds.csv`` (its ``rows`` and their ``fold``) from serving the faces ``ids``
+    under ``cv.folds`` = ``folds``: a face without a fold, a fold out of range or with no face."""
+    given = dict(zip(rows.tolist(), fold.tolist(), strict=True))
+    missing = [int(face) for face in ids if int(face) not in given]
+    if missing:
+        return f"gives no fold for row {missing[0]} of the training faces ({len(missing)} rows)"
+    allowed = {TRAIN_ONLY, 0} if folds == 1 else set(range(folds))
+    for row, value in given.items():
+        if value not in allowed:
+            return (
+                f"puts row {row} in fold {value}, but cv.folds = {folds} allows {sorted(allowed)}"
+            )
+    used = {given[int(face)] for face in ids}
+    empty = sorted(set(range(folds)) - used)
+    if empty:
+        return f"has no face in fold {empty[0]} (cv.folds = {folds})"
+    return None

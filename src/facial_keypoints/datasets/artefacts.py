@@ -32,6 +32,7 @@ from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import CSVDataset
 from kedro_datasets.text import TextDataset
 
+from facial_keypoints.domain.artefacts import SCHEMAS
 from facial_keypoints.domain.atomic import atomic_write
 from facial_keypoints.domain.errors import InputDataError, first_line
 from facial_keypoints.nn import register_custom_objects
@@ -69,15 +70,23 @@ class _Artefact:
         super().__init_subclass__(**kwargs)
 
     def _load_artefact(self, path: Path, read: Callable[[], Any]) -> Any:
-        """``read()`` the file at ``path``; a missing or damaged one is one ArtefactError."""
+        """``read()`` the file at ``path``; a missing or damaged one, or one that breaks the
+        schema its catalog entry names (``metadata: {schema: <name>}``), is one ArtefactError."""
         if not path.is_file():
             raise ArtefactError(f"{path} does not exist yet. {self.REWRITE}")
         try:
-            return read()
+            data = read()
         except Exception as exc:  # each reader has its own errors for a damaged file
             raise ArtefactError(
                 f"{path} is damaged and cannot be read ({first_line(exc)}). {self.REWRITE}"
             ) from exc
+        name = (getattr(self, "metadata", None) or {}).get("schema")
+        if name is not None:
+            schema = SCHEMAS[name]
+            problem = schema.problem(data)
+            if problem is not None:
+                raise ArtefactError(f"{path} {problem}. Write it again with `{schema.rewrite}`.")
+        return data
 
 
 class _AtomicLocalSave(_Artefact):

@@ -15,6 +15,8 @@ import numpy as np
 
 from facial_keypoints import nn
 from facial_keypoints.arrays import stacking
+from facial_keypoints.arrays.folds import folds_problem
+from facial_keypoints.domain.errors import InputDataError
 from facial_keypoints.domain.faces import Faces, subset
 from facial_keypoints.domain.keypoints import SPECIALIST_GROUPS, columns_of
 from facial_keypoints.domain.params import (
@@ -37,11 +39,19 @@ def _named(function: Callable[..., Any], name: str) -> Callable[..., Any]:
     return function
 
 
-def fold_splitter(fold: int) -> Callable[[Faces, pd.DataFrame], tuple[Faces, Faces]]:
+def fold_splitter(fold: int) -> Callable[[Faces, pd.DataFrame, CVParams], tuple[Faces, Faces]]:
     """The node function that splits off fold ``fold``'s training and validation faces."""
 
-    def split_fold(faces: Faces, folds: pd.DataFrame) -> tuple[Faces, Faces]:
+    def split_fold(faces: Faces, folds: pd.DataFrame, cv: CVParams) -> tuple[Faces, Faces]:
         """The faces outside the fold train; the fold's own faces validate (out of fold)."""
+        problem = folds_problem(
+            folds["row"].to_numpy(), folds["fold"].to_numpy(), faces["ids"], cv.folds
+        )
+        if problem is not None:
+            raise InputDataError(
+                f"folds.csv (in 05_model_input) {problem}. Write it again for these faces and "
+                "cv.folds with `kedro run --pipelines data_engineering` (and the same --params)."
+            )
         fold_of = dict(zip(folds["row"], folds["fold"], strict=True))
         in_fold = np.array([fold_of[int(row)] == fold for row in faces["ids"]])
         return subset(faces, ~in_fold), subset(faces, in_fold)

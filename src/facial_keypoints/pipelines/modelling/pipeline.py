@@ -27,6 +27,7 @@ from .nodes import (
 _FOLD_INPUTS = {"training_clean", "folds", "flip_convention"}
 _FOLD_OUTPUTS = ("validation_predictions", "training_summaries")
 _PARAMETERS = {
+    "params:cv",
     "params:full_model",
     "params:architectures",
     "params:specialists",
@@ -73,7 +74,7 @@ def fold(k: int) -> Pipeline:
         [
             Node(
                 fold_splitter(k),
-                ["training_clean", "folds"],
+                ["training_clean", "folds", "params:cv"],
                 ["train_faces", "validation_faces"],
                 name="split_fold",
             ),
