@@ -30,7 +30,7 @@ _tracking = TrackingHook(_checks, _guard)
 # the MLflow run is still open.
 HOOKS = (
     _tracking,
-    RunSummaryHook(_tracking),
+    RunSummaryHook(_tracking, _guard),
     StaleSubmissionHook(),
     DemoDataHook(),
     _checks,

@@ -33,7 +33,7 @@ from kedro_datasets.pandas import CSVDataset
 from kedro_datasets.text import TextDataset
 
 from facial_keypoints.domain.artefacts import SCHEMAS
-from facial_keypoints.domain.atomic import atomic_write
+from facial_keypoints.domain.atomic import array_bytes, atomic_write
 from facial_keypoints.domain.errors import InputDataError, first_line
 from facial_keypoints.nn import register_custom_objects
 
@@ -201,10 +201,16 @@ class _LocalVersionedFile(_Artefact, AbstractVersionedDataset[Any, Any]):
             ) from exc
         return self._load_artefact(path, lambda: self._read(path))
 
+    def _needs(self, data: Any) -> int:
+        """About the bytes writing ``data`` takes (0: unknown)."""
+        return 0
+
     def save(self, data: Any) -> None:
         """Write to a temporary file beside the target, then rename it into place."""
         path = Path(self._get_save_path())
-        atomic_write(path, lambda tmp: self._write(data, tmp), suffix=path.suffix)
+        atomic_write(
+            path, lambda tmp: self._write(data, tmp), suffix=path.suffix, needs=self._needs(data)
+        )
 
 
 class NpzDataset(_LocalVersionedFile):
@@ -252,6 +258,10 @@ class KerasModelDataset(_LocalVersionedFile):
 
     def _write(self, data: Any, path: Path) -> None:
         data.save(path, **self._save_args)
+
+    def _needs(self, data: Any) -> int:
+        optimizer = getattr(data, "optimizer", None)
+        return array_bytes([*data.variables, *getattr(optimizer, "variables", [])])
 
 
 class PlotDataset(MatplotlibDataset):

@@ -308,6 +308,12 @@ class KaggleParams(Params):
     message: str
 
 
+class RetentionParams(Params):
+    """``retention``: which versions of the versioned artefacts pruning keeps."""
+
+    keep_versions: int = Field(ge=1)
+
+
 def _new_name(name: Any, where: str) -> Any:
     """``name``, or its new name if it is an architecture renamed (with a deprecation message)."""
     if name not in RENAMED_ARCHITECTURES:
@@ -344,6 +350,7 @@ PARAMETERS: dict[str, type[Params]] = {
     "specialists": SpecialistsParams,
     "combination": CombinationParams,
     "kaggle": KaggleParams,
+    "retention": RetentionParams,
 }
 
 _FIX = "Fix it in conf/ (parameters_*.yml) or in your --params."

@@ -49,6 +49,11 @@ class RunGuardHook:
         self._lock: IO[str] | None = None
         self._previous_handler: Any = None
 
+    @property
+    def data_root(self) -> Path | None:
+        """The data folder of the environment of the latest context."""
+        return self._data_root
+
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
         """Note the environment's data folder (``globals: data_root``), against the project."""

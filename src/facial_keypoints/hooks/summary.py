@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -11,21 +13,35 @@ from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 
 from facial_keypoints.domain import kaggle_client
+from facial_keypoints.hooks.run_guard import RunGuardHook
 from facial_keypoints.hooks.tracking import TrackingHook
 
 
 class RunSummaryHook:
     """After a run: the metrics table if it reported, and the submission's path and upload command."""
 
-    def __init__(self, tracking_hook: TrackingHook) -> None:
-        """Name the MLflow run of ``tracking_hook`` next to the submission."""
-        self._tracking = tracking_hook
+    def __init__(self, tracking_hook: TrackingHook, guard: RunGuardHook | None = None) -> None:
+        """Name the MLflow run of ``tracking_hook`` next to the submission, and the disk use of
+        the data folder ``guard`` holds."""
+        self._tracking, self._guard = tracking_hook, guard
+        self._started = time.time()
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        """Note when the run started: what it wrote is newer."""
+        self._started = time.time()
 
     @hook_impl
     def after_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
-        """Print what the run produced."""
+        """Print what the run produced, and what it took of the disk."""
+        self._report(pipeline, catalog)
+        data_root = self._guard.data_root if self._guard is not None else None
+        if data_root is not None and data_root.is_dir():
+            click.echo(disk_line(data_root, self._started))
+
+    def _report(self, pipeline: Pipeline, catalog: DataCatalog) -> None:
         outputs = pipeline.all_outputs()
         if "metrics_table" in outputs:
             click.echo(
@@ -49,6 +65,21 @@ class RunSummaryHook:
             )
             if run and self._tracking.rebuild:
                 click.echo(f"Rebuild it from the same models:\n  {self._tracking.rebuild}")
+
+
+def disk_line(data_root: Path, since: float) -> str:
+    """What a run wrote under ``data_root`` (files changed since ``since``), and all it holds."""
+    written = total = 0
+    for path in data_root.rglob("*"):
+        if path.is_file():
+            stat = path.stat()
+            total += stat.st_size
+            written += stat.st_size if stat.st_mtime >= since else 0
+    return (
+        f"Disk: this run wrote {written / 2**20:.0f} MB in {data_root}, which holds "
+        f"{total / 2**20:.0f} MB; `python -m facial_keypoints.tools.prune` deletes the model "
+        "versions that retention (conf/base/parameters_retention.yml) does not keep."
+    )
 
 
 def estimate_line(metrics: dict[str, Any]) -> str:

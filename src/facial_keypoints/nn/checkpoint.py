@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from facial_keypoints.domain.atomic import atomic_write
+from facial_keypoints.domain.atomic import array_bytes, atomic_write
 from facial_keypoints.domain.errors import first_line
 
 logger = logging.getLogger(__name__)
@@ -122,7 +122,12 @@ class Checkpoint(keras.callbacks.Callback):
         for key, value in (logs or {}).items():
             state["history"].setdefault(key, []).append(float(value))
         done = epoch + 1
-        atomic_write(self._weights(done), self.model.save_weights, suffix=".weights.h5")
+        atomic_write(
+            self._weights(done),
+            self.model.save_weights,
+            suffix=".weights.h5",
+            needs=array_bytes([*self.model.variables, *self.model.optimizer.variables]),
+        )
         val_loss = (logs or {}).get("val_loss")
         if state["best_epoch"] is None or (
             val_loss is not None and val_loss < state["best_val_loss"]
