@@ -40,6 +40,7 @@ import socket
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -87,8 +88,10 @@ def check_reachable(uri: str) -> None:
         f"{SWITCH}=off kedro run ..."
     )
     if uri.startswith(("http://", "https://")):
+        parts = urllib.parse.urlsplit(uri)
+        bare = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # no credentials
         try:
-            urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=REACH_TIMEOUT_S)
+            urllib.request.urlopen(bare.rstrip("/") + "/health", timeout=REACH_TIMEOUT_S)
         except urllib.error.HTTPError:
             return  # it answered
         except (OSError, ValueError) as exc:
@@ -177,7 +180,13 @@ class TrackingHook:
         import mlflow  # noqa: PLC0415
 
         self._lifecycle.run_id = None
-        self._lifecycle.before_pipeline_run(run_params, pipeline, catalog)
+        try:
+            self._lifecycle.before_pipeline_run(run_params, pipeline, catalog)
+        except Exception as exc:  # the store failed between the check and the start: nothing ran
+            raise TrackingUnavailable(
+                f"MLflow could not start a run ({mask_credentials(first_line(exc))}); no node ran. "
+                f"Run again, or run without tracking: {SWITCH}=off kedro run ..."
+            ) from None
         if self.run_id is None:  # this pipeline is in disable_tracking
             return
         self._open = True
