@@ -37,8 +37,11 @@ def project(tmp_path, monkeypatch) -> Path:
     return make_project(tmp_path, monkeypatch)
 
 
-def kedro_run(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "200"}
+def kedro_run(
+    project: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """``kedro run`` with ``args`` in ``project`` (and ``env`` added to the environment)."""
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "200", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "kedro", "run", *args],
         cwd=project,
