@@ -101,6 +101,8 @@ def check_reachable(uri: str) -> None:
             ) from None
     elif uri.startswith("sqlite:///"):
         folder = Path(uri.removeprefix("sqlite:///")).parent
+        while not folder.exists() and folder != folder.parent:  # MLflow makes the missing ones
+            folder = folder.parent
         if not folder.is_dir() or not os.access(folder, os.W_OK):
             raise TrackingUnavailable(
                 f"The MLflow tracking store {shown} cannot be written: {folder} is not a folder "
