@@ -26,17 +26,23 @@ pytestmark = pytest.mark.slow
 QUICK = "full_model.epochs=2,specialists.epochs=1,training.verbose=0"
 
 
-def start_run(project: Path, *args: str, **env: str) -> subprocess.Popen:
-    """``kedro run`` in the background, in its own process group."""
+def start_run(project: Path, *args: str) -> subprocess.Popen:
+    """``kedro run`` in the background, in its own process group, its output to ``run.log`` (a pipe
+    nobody reads while it runs would fill up and stop it)."""
     return subprocess.Popen(
         [sys.executable, "-m", "kedro", "run", *args],
         cwd=project,
-        stdout=subprocess.PIPE,
+        stdout=(project / "run.log").open("w"),
         stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "200", **env},
+        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "200"},
         start_new_session=True,
     )
+
+
+def output(project: Path, run: subprocess.Popen) -> str:
+    """What ``run`` printed, once it has ended."""
+    run.wait(timeout=600)
+    return (project / "run.log").read_text()
 
 
 def holding(project: Path, run: subprocess.Popen) -> dict:
@@ -44,21 +50,22 @@ def holding(project: Path, run: subprocess.Popen) -> dict:
     lock = project / "data" / "demo" / ".run.lock"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and run.poll() is None:
-        if lock.exists() and "mlflow_run" in (text := lock.read_text()):
-            return json.loads(text)
+        facts = json.loads(lock.read_text() or "{}") if lock.exists() else {}
+        if facts.get("pid") == run.pid and "mlflow_run" in facts:
+            return facts
         time.sleep(0.2)
-    raise AssertionError(f"the run never held {lock}: {run.communicate()[0][-2000:]}")
+    raise AssertionError(f"the run never held {lock}: {output(project, run)[-2000:]}")
 
 
-def runs(project: Path) -> list:
-    """Every MLflow run of the project's store, newest first."""
-    client = mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+def runs(store: str) -> list:
+    """Every MLflow run of the store at ``store``, newest first."""
+    client = mlflow.MlflowClient(store)
     experiments = [experiment.experiment_id for experiment in client.search_experiments()]
     return client.search_runs(experiments, order_by=["attributes.start_time DESC"])
 
 
 @pytest.mark.parametrize("rates", [("0.001", "0.002"), ("0.002", "0.001")])
-def test_a_second_run_in_the_same_data_folder_refuses_at_once(project, rates):
+def test_a_second_run_in_the_same_data_folder_refuses_at_once(project, own_mlflow_store, rates):
     one_specialist(project, "demo")
     first, second = rates
     holder = start_run(
@@ -73,36 +80,42 @@ def test_a_second_run_in_the_same_data_folder_refuses_at_once(project, rates):
     last = refused.stderr.strip().splitlines()[-1]
     assert last.startswith(f"Error: Another run is using {project / 'data' / 'demo'}: MLflow run ")
     assert held["mlflow_run"] in last and str(held["pid"]) in last
-    output = holder.communicate(timeout=600)[0]
-    assert holder.returncode == 0, output[-3000:]
+    printed = output(project, holder)
+    assert holder.returncode == 0, printed[-3000:]
     # The holder submitted from its own models: one version of each, its MLflow run's.
     versions = {p.name for p in (project / "data/demo/06_models/fold_0/full_model.keras").iterdir()}
-    assert len(versions) == 1 and versions.pop() in output
-    (finished,) = runs(project)  # the refused run opened no MLflow run
+    assert len(versions) == 1 and versions.pop() in printed
+    (finished,) = runs(own_mlflow_store)  # the refused run opened no MLflow run
     assert finished.info.status == "FINISHED"
     assert finished.data.params["full_model.optimizer.learning_rate"] == first
-    assert "Disk: this run wrote" in output
+    assert "Disk: this run wrote" in printed
 
 
-def test_sigterm_ends_the_run_killed_and_a_run_killed_9_is_found_dead(project):
+def test_sigterm_ends_the_run_killed_and_a_run_killed_9_is_found_dead(project, own_mlflow_store):
     one_specialist(project, "demo")
+
+    def status(held: dict) -> mlflow.entities.Run:
+        return next(run for run in runs(own_mlflow_store) if run.info.run_id in held["mlflow_run"])
+
     terminated = start_run(project, "--env", "demo", "--params", "full_model.epochs=50")
-    holding(project, terminated)
-    time.sleep(3)
+    held = holding(project, terminated)
+    deadline = time.monotonic() + 300
+    while "train_full_model" not in (project / "run.log").read_text():  # training
+        assert time.monotonic() < deadline and terminated.poll() is None
+        time.sleep(0.5)
+    time.sleep(2)
     os.kill(terminated.pid, signal.SIGTERM)
-    terminated.communicate(timeout=120)
-    assert terminated.returncode == 1
-    assert runs(project)[0].info.status == "KILLED"
+    assert "Aborted!" in output(project, terminated) and terminated.returncode == 1
+    assert status(held).info.status == "KILLED"
 
     killed = start_run(project, "--env", "demo", "--params", "full_model.epochs=50")
     held = holding(project, killed)
     os.killpg(killed.pid, signal.SIGKILL)
-    killed.communicate(timeout=60)
-    assert runs(project)[0].info.status == "RUNNING"
+    killed.wait(timeout=60)
+    assert status(held).info.status == "RUNNING"
     assert kedro_run(project, "--env", "demo", "--pipelines", "data_engineering").returncode == 0
-    dead = next(run for run in runs(project) if run.info.run_id in held["mlflow_run"])
-    assert dead.info.status == "KILLED"
-    assert f"process {held['pid']} had ended" in dead.data.tags["killed.found_dead"]
+    assert status(held).info.status == "KILLED"
+    assert f"process {held['pid']} had ended" in status(held).data.tags["killed.found_dead"]
 
 
 def free_port() -> int:
@@ -133,7 +146,8 @@ def test_an_unreachable_tracking_server_is_one_masked_line_in_seconds(project):
     assert not (project / "mlflow.db").exists()
 
 
-def test_kedro_run_from_a_subfolder_uses_the_projects_folders(project):
+def test_kedro_run_from_a_subfolder_uses_the_projects_folders(project, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")  # the project's own store, sqlite:///mlflow.db
     (project / "notebooks").mkdir()
     result = kedro_run(project / "notebooks", "--env", "demo", "--pipelines", "data_engineering")
     assert result.returncode == 0, result.stderr[-2000:]

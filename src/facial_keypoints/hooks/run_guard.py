@@ -79,6 +79,7 @@ class RunGuardHook:
                 "stop it), or run in another copy of the project or with another "
                 "--env (each environment has its own data folder)."
             ) from None
+        handle.truncate(0)  # what an earlier run noted is not this run's
         self._lock = handle
         self.note(
             pid=os.getpid(),
