@@ -8,12 +8,15 @@ a second run in the same folder stops at once with one line naming the run that 
 other environments (``--env demo`` writes ``data/demo``) or of other project copies run side by side.
 
 ``timeout``, ``docker stop`` and job schedulers end a process with SIGTERM; during a run it raises
-KeyboardInterrupt, as Ctrl-C does, so the run ends the same way (its MLflow run KILLED).
+KeyboardInterrupt, as Ctrl-C does, so the run ends the same way (its MLflow run KILLED). A signal
+that arrives while a garbage-collector callback runs (JAX and TensorFlow register some) is raised
+again a moment later: Python ignores exceptions raised there.
 """
 
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import os
 import signal
@@ -36,8 +39,23 @@ class ProjectBusyError(InputDataError):
     """Another run holds the data folder."""
 
 
+def _in_finaliser(frame: Any) -> bool:
+    """Whether ``frame`` runs inside a garbage-collector callback or a ``__del__``, where Python
+    ignores exceptions (a KeyboardInterrupt raised there would be lost)."""
+    callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in callbacks or frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt(f"stopped by signal {signal.Signals(signum).name}")
+    """Raise KeyboardInterrupt as Ctrl-C does; inside a finaliser, a moment later instead."""
+    if _in_finaliser(frame):
+        signal.setitimer(signal.ITIMER_REAL, 0.05)  # SIGALRM comes back here
+        return
+    raise KeyboardInterrupt("stopped by SIGTERM")
 
 
 class RunGuardHook:
@@ -47,7 +65,7 @@ class RunGuardHook:
         """No data folder until a context is created."""
         self._data_root: Path | None = None
         self._lock: IO[str] | None = None
-        self._previous_handler: Any = None
+        self._previous_handlers: dict[int, Any] = {}
 
     @property
     def data_root(self) -> Path | None:
@@ -88,7 +106,10 @@ class RunGuardHook:
             command=" ".join(["kedro", *sys.argv[1:]]) if sys.argv else "kedro run",
         )
         if threading.current_thread() is threading.main_thread():
-            self._previous_handler = signal.signal(signal.SIGTERM, _interrupt)
+            self._previous_handlers = {
+                number: signal.signal(number, _interrupt)
+                for number in (signal.SIGTERM, signal.SIGALRM)
+            }
 
     def note(self, **facts: Any) -> None:
         """Add ``facts`` about this run to the lock file, for the message a second run prints."""
@@ -113,9 +134,9 @@ class RunGuardHook:
 
     def release(self) -> None:
         """Unlock the data folder and restore SIGTERM's handler (nothing if not held)."""
-        if self._previous_handler is not None:
-            signal.signal(signal.SIGTERM, self._previous_handler)
-            self._previous_handler = None
+        for number, handler in self._previous_handlers.items():
+            signal.signal(number, handler)
+        self._previous_handlers = {}
         if self._lock is not None:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()

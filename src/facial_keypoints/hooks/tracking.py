@@ -195,8 +195,6 @@ class TrackingHook:
         self._catalog, self._run_params = catalog, run_params
         self._predict_inputs = pipeline.only_nodes_with_tags("predict").inputs()
         pipelines = run_params.get("pipeline_names") or ["__default__"]
-        if self._guard is not None:
-            self._guard.note(mlflow_run=f"{mlflow.active_run().info.run_name} ({self.run_id})")
         self._record(
             "the parameters",
             lambda: mlflow.log_params(
@@ -218,6 +216,8 @@ class TrackingHook:
                 }
             ),
         )
+        if self._guard is not None:  # once the run says which process runs it
+            self._guard.note(mlflow_run=f"{mlflow.active_run().info.run_name} ({self.run_id})")
         self._record("runs left RUNNING by dead processes", self._end_dead_runs)
 
     @hook_impl
