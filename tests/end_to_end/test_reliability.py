@@ -242,8 +242,8 @@ def test_a_full_disk_is_one_line_and_every_earlier_artefact_stays(project, tmp_p
         assert last.startswith(f"Error: No space left on {disk / 'data'}")
         assert "free" in last and "MB" in last
         assert "Traceback" not in result.stderr and "Segmentation" not in result.stderr
-        clean = np.load(disk / "data" / "03_primary" / "training_clean.npz")
-        assert len(clean["images"]) == 600
+        with np.load(disk / "data" / "03_primary" / "training_clean.npz") as clean:
+            assert len(clean["images"]) == 600
         assert not list(disk.rglob("*.tmp*"))
     finally:
-        subprocess.run(["umount", str(disk)], check=False)
+        subprocess.run(["umount", "--lazy", str(disk)], check=False)

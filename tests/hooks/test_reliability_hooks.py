@@ -32,13 +32,14 @@ def test_a_data_folder_is_held_by_one_run_at_a_time(tmp_path):
 
 
 @pytest.fixture
-def tracked_run(tmp_path):
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    run = mlflow.start_run()
+def tracked_run(own_mlflow_store):
+    """A tracking hook whose run is open in a store of its own."""
+    mlflow.set_tracking_uri(own_mlflow_store)
+    client = mlflow.MlflowClient()
+    run = client.create_run(client.create_experiment("reliability"))
     hook = TrackingHook(ParameterCheckHook())
     hook._lifecycle = SimpleNamespace(run_id=run.info.run_id)
     yield hook, run.info.run_id
-    mlflow.end_run()
     mlflow.set_tracking_uri(None)
 
 
