@@ -50,11 +50,19 @@ def _in_finaliser(frame: Any) -> bool:
     return False
 
 
+#: Whether a SIGTERM waits for the SIGALRM that raises it again (a SIGALRM is ours only then).
+_deferred = {"sigterm": False}
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     """Raise KeyboardInterrupt as Ctrl-C does; inside a finaliser, a moment later instead."""
+    if signum == signal.SIGALRM and not _deferred["sigterm"]:
+        return
     if _in_finaliser(frame):
+        _deferred["sigterm"] = True
         signal.setitimer(signal.ITIMER_REAL, 0.05)  # SIGALRM comes back here
         return
+    _deferred["sigterm"] = False
     raise KeyboardInterrupt("stopped by SIGTERM")
 
 
