@@ -64,7 +64,7 @@ def runs(store: str) -> list:
     return client.search_runs(experiments, order_by=["attributes.start_time DESC"])
 
 
-@pytest.mark.parametrize("rates", [("0.001", "0.002"), ("0.002", "0.001")])
+@pytest.mark.parametrize("rates", [("0.001", "0.002"), ("0.002", "0.001"), ("0.001", "0.001")])
 def test_a_second_run_in_the_same_data_folder_refuses_at_once(project, own_mlflow_store, rates):
     one_specialist(project, "demo")
     first, second = rates
