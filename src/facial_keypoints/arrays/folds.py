@@ -122,10 +122,9 @@ def assign_folds(
     return fold
 
 
-def folds_problem(rows: np.ndarray, fold: np.ndarray, ids: np.ndarray, folds: int) -> str | None:
-    """What keeps ``folds.csv`` (its ``rows`` and their ``fold``) from serving the faces ``ids``
-    under ``cv.folds`` = ``folds``: a face without a fold, a fold out of range or with no face."""
-    given = dict(zip(rows.tolist(), fold.tolist(), strict=True))
+def folds_problem(given: dict[int, int], ids: np.ndarray, folds: int) -> str | None:
+    """What keeps ``folds.csv`` (``given``: each row's fold) from serving the faces ``ids`` under
+    ``cv.folds`` = ``folds``: a face without a fold, a fold out of range or with no face."""
     missing = [int(face) for face in ids if int(face) not in given]
     if missing:
         return f"gives no fold for row {missing[0]} of the training faces ({len(missing)} rows)"

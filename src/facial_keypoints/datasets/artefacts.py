@@ -89,19 +89,24 @@ class _Artefact:
         return data
 
 
-class _AtomicLocalSave(_Artefact):
-    """``save`` for kedro-datasets' fsspec datasets: local files atomically, other protocols as the
-    parent class does (an object store's upload is atomic already)."""
+class _LocalFilepath:
+    """``filepath`` for kedro-datasets' fsspec datasets: the file a load reads (the latest version
+    when versioned)."""
 
     _protocol: str
-
-    def _write(self, data: Any, path: Path) -> None:
-        raise NotImplementedError
 
     @property
     def filepath(self) -> Path:
         """The local file a load reads (the latest version when versioned)."""
         return Path(get_filepath_str(self._get_load_path(), self._protocol))  # type: ignore[attr-defined]
+
+
+class _AtomicLocalSave(_LocalFilepath, _Artefact):
+    """``save`` for kedro-datasets' fsspec datasets: local files atomically, other protocols as the
+    parent class does (an object store's upload is atomic already)."""
+
+    def _write(self, data: Any, path: Path) -> None:
+        raise NotImplementedError
 
     def load(self) -> Any:
         """The parent's load; a missing or damaged local file is one clear error."""
@@ -264,12 +269,7 @@ class KerasModelDataset(_LocalVersionedFile):
         return array_bytes([*data.variables, *getattr(optimizer, "variables", [])])
 
 
-class PlotDataset(MatplotlibDataset):
+class PlotDataset(_LocalFilepath, MatplotlibDataset):
     """kedro-datasets' ``matplotlib.MatplotlibDataset``; kedro viz previews the picture once written."""
 
     preview = once_written(MatplotlibDataset.preview)
-
-    @property
-    def filepath(self) -> Path:
-        """The file a load reads (the latest version when versioned)."""
-        return Path(get_filepath_str(self._get_load_path(), self._protocol))

@@ -17,9 +17,15 @@ def versions(artefact: Path) -> list[str]:
     return sorted(child.name for child in artefact.iterdir() if child.is_dir())
 
 
-def folder_bytes(folder: Path) -> int:
-    """The bytes of every file under ``folder``."""
-    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+def folder_bytes(folder: Path, since: float = 0.0) -> tuple[int, int]:
+    """The bytes of every file under ``folder``, and of those changed since ``since`` (a time)."""
+    total = recent = 0
+    for path in folder.rglob("*"):
+        if path.is_file():
+            stat = path.stat()
+            total += stat.st_size
+            recent += stat.st_size if stat.st_mtime >= since else 0
+    return total, recent
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ def prune(
             if version in wanted or version == saved[-1]:
                 kept.append(path)
                 continue
-            freed += folder_bytes(path)
+            freed += folder_bytes(path)[0]
             removed.append(path)
             if not dry_run:
                 shutil.rmtree(path)

@@ -13,6 +13,7 @@ from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 
 from facial_keypoints.domain import kaggle_client
+from facial_keypoints.domain.versions import folder_bytes
 from facial_keypoints.hooks.run_guard import RunGuardHook
 from facial_keypoints.hooks.tracking import TrackingHook
 
@@ -69,12 +70,7 @@ class RunSummaryHook:
 
 def disk_line(data_root: Path, since: float) -> str:
     """What a run wrote under ``data_root`` (files changed since ``since``), and all it holds."""
-    written = total = 0
-    for path in data_root.rglob("*"):
-        if path.is_file():
-            stat = path.stat()
-            total += stat.st_size
-            written += stat.st_size if stat.st_mtime >= since else 0
+    total, written = folder_bytes(data_root, since)
     return (
         f"Disk: this run wrote {written / 2**20:.0f} MB in {data_root}, which holds "
         f"{total / 2**20:.0f} MB; `python -m facial_keypoints.tools.prune` deletes the model "

@@ -73,6 +73,12 @@ logger = logging.getLogger(__name__)
 SWITCH = "FACIAL_KEYPOINTS_TRACKING"
 #: How long the store may take to answer before a run starts.
 REACH_TIMEOUT_S = 5
+_WITHOUT = f"run without tracking: {SWITCH}=off kedro run ..."
+
+
+def tracking_off() -> bool:
+    """Whether ``FACIAL_KEYPOINTS_TRACKING=off`` asks for no MLflow at all."""
+    return os.environ.get(SWITCH, "").lower() == "off"
 
 
 class TrackingUnavailable(InputDataError):
@@ -84,8 +90,7 @@ def check_reachable(uri: str) -> None:
     shown = mask_credentials(uri)
     how = (
         f"Start it or set MLFLOW_TRACKING_URI to a store that answers (the default, "
-        f"sqlite:///mlflow.db, is a file in the project), or run without tracking: "
-        f"{SWITCH}=off kedro run ..."
+        f"sqlite:///mlflow.db, is a file in the project), or {_WITHOUT}"
     )
     if uri.startswith(("http://", "https://")):
         parts = urllib.parse.urlsplit(uri)
@@ -143,7 +148,7 @@ class TrackingHook:
         """Check that the tracking store answers, then set up MLflow from mlflow.yml
         (kedro-mlflow); nothing with ``FACIAL_KEYPOINTS_TRACKING=off``."""
         self._project_path = Path(context.project_path)
-        if os.environ.get(SWITCH, "").lower() == "off":
+        if tracking_off():
             self._lifecycle = None
             return
         from kedro_mlflow.config.resolvers import resolve_random_name  # noqa: PLC0415
@@ -166,7 +171,7 @@ class TrackingHook:
             raise TrackingUnavailable(
                 f"MLflow could not use the tracking store {mask_credentials(uri)} "
                 f"({mask_credentials(first_line(exc))}). Fix MLFLOW_TRACKING_URI or "
-                f"conf/*/mlflow.yml, or run without tracking: {SWITCH}=off kedro run ..."
+                f"conf/*/mlflow.yml, or {_WITHOUT}"
             ) from None
 
     @hook_impl
@@ -187,7 +192,7 @@ class TrackingHook:
         except Exception as exc:  # the store failed between the check and the start: nothing ran
             raise TrackingUnavailable(
                 f"MLflow could not start a run ({mask_credentials(first_line(exc))}); no node ran. "
-                f"Run again, or run without tracking: {SWITCH}=off kedro run ..."
+                f"Run again, or {_WITHOUT}"
             ) from None
         if self.run_id is None:  # this pipeline is in disable_tracking
             return

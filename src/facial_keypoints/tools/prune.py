@@ -12,11 +12,10 @@ included, and says how much it freed. ``--dry-run`` only lists.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from pathlib import Path
 
-from facial_keypoints.domain.params import check_parameters
+from facial_keypoints.domain.params import check_block
 from facial_keypoints.domain.versions import prune, versions
 from facial_keypoints.hooks import tracking
 
@@ -54,15 +53,14 @@ def main(argv: list[str] | None = None) -> None:
     bootstrap_project(Path.cwd())
     with KedroSession.create(project_path=Path.cwd(), env=args.env) as session:
         context = session.load_context()
-        retention = check_parameters(context.config_loader["parameters"])["retention"]
+        retention = check_block(context.config_loader["parameters"], "retention")
         catalog = context.catalog
         folders = {}
         for name in sorted(pipelines["__default__"].datasets()):
             dataset = None if name.startswith("params:") else catalog.get(name)
             if isinstance(dataset, AbstractVersionedDataset) and dataset._version is not None:
                 folders[name] = Path(str(dataset._describe()["filepath"]))
-    tracked = os.environ.get(tracking.SWITCH, "").lower() != "off"
-    marked = marked_versions() if tracked else set()
+    marked = set() if tracking.tracking_off() else marked_versions()
     result = prune(
         folders.values(),
         complete=versions(folders["combination"]),

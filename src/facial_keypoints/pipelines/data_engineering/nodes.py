@@ -111,8 +111,8 @@ def read_groups(training_faces: Faces, cv: CVParams) -> pd.DataFrame:
         frame = pd.read_csv(cv.groups, dtype=str, keep_default_na=False, na_values=[""])
     except FileNotFoundError:
         raise InputDataError(
-            f"cv.groups: {cv.groups} does not exist (paths are relative to the folder you run kedro "
-            "in). Give a CSV with `row` and one group column, e.g. "
+            f"cv.groups: {cv.groups} does not exist (paths are relative to the project folder, "
+            "where kedro run works). Give a CSV with `row` and one group column, e.g. "
             "cv.groups=data/01_raw/training_people.csv, or cv.groups=null."
         ) from None
     except (OSError, ValueError) as exc:

@@ -44,15 +44,13 @@ def fold_splitter(fold: int) -> Callable[[Faces, pd.DataFrame, CVParams], tuple[
 
     def split_fold(faces: Faces, folds: pd.DataFrame, cv: CVParams) -> tuple[Faces, Faces]:
         """The faces outside the fold train; the fold's own faces validate (out of fold)."""
-        problem = folds_problem(
-            folds["row"].to_numpy(), folds["fold"].to_numpy(), faces["ids"], cv.folds
-        )
+        fold_of = dict(zip(folds["row"].tolist(), folds["fold"].tolist(), strict=True))
+        problem = folds_problem(fold_of, faces["ids"], cv.folds)
         if problem is not None:
             raise InputDataError(
                 f"folds.csv (in 05_model_input) {problem}. Write it again for these faces and "
                 "cv.folds with `kedro run --pipelines data_engineering` (and the same --params)."
             )
-        fold_of = dict(zip(folds["row"], folds["fold"], strict=True))
         in_fold = np.array([fold_of[int(row)] == fold for row in faces["ids"]])
         return subset(faces, ~in_fold), subset(faces, in_fold)
 
