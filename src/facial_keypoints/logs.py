@@ -23,7 +23,13 @@ THIRD_PARTY_NOISE: dict[str, tuple[str, ...]] = {
         "register_new_resolver() is deprecated",
         # kedro-viz's server code, on FastAPI's deprecation (`kedro viz`).
         "ORJSONResponse is deprecated",
+        # MLflow, as a run logs the served model: its signature is given, an example adds nothing.
+        "An input example was not provided",
     ),
+    # MLflow, on kedro-mlflow's way of logging a model (a pickled Python object, as it must be).
+    "mlflow.pyfunc": ("Passing a Python object as `python_model`",),
+    # kedro-mlflow, per dataset and parameter of the served model, with a broken format string.
+    "kedro_mlflow.mlflow.kedro_pipeline_model": ("to the Pipeline catalog", "is persisted (as"),
     # kedro-viz, on every `kedro run --pipelines ...`: its run events are for whole runs only.
     "kedro_viz.integrations.kedro.run_hooks": ("Workflow tracking is disabled during partial",),
     # kedro-viz (`kedro viz build`/`run`) in a project that has not run yet: nothing to show.

@@ -34,6 +34,8 @@ from kedro.utils import find_kedro_project
 
 from facial_keypoints import pipelines as pipelines_package
 from facial_keypoints.domain.params import check_block
+from facial_keypoints.pipelines.predict.pipeline import SERVING_INPUT, create_serving_pipeline
+from facial_keypoints.serving.training import served
 
 #: The configuration the pipelines are built from: the latest ProjectConfigLoader created.
 _configuration: dict[str, AbstractConfigLoader] = {}
@@ -87,11 +89,17 @@ def register_pipelines() -> dict[str, Pipeline]:
 
     ``submission`` (the default) runs everything a submission needs: parse, train, report, predict,
     write. ``predict`` re-uses the models already trained, but always parses the current test.csv
-    and IdLookupTable.csv first (cheap), so its CSV never answers an older test set.
+    and IdLookupTable.csv first (cheap), so its CSV never answers an older test set. The tracked
+    runs of ``submission`` and ``modelling`` log what they trained as one MLflow model, which
+    answers a table of faces as ``predict`` answers test.csv (:mod:`facial_keypoints.serving`).
     """
-    pipelines = discover_pipelines(folds=configured_folds())
+    folds = configured_folds()
+    pipelines = discover_pipelines(folds=folds)
     pipelines["submission"] = sum(pipelines.values(), Pipeline([]))
     current_test = pipelines["data_engineering"].to_outputs("test_faces", "id_lookup")
     pipelines["predict"] = current_test + pipelines["predict"]
+    inference = create_serving_pipeline(folds=folds)
+    for name in ("modelling", "submission"):
+        pipelines[name] = served(pipelines[name], inference, SERVING_INPUT)
     pipelines["__default__"] = pipelines["submission"]
     return pipelines

@@ -27,6 +27,7 @@ from facial_keypoints.domain.keypoints import COLUMNS, SPECIALIST_GROUPS
 from facial_keypoints.pipelines.data_engineering.nodes import validate_lookup
 from facial_keypoints.pipelines.predict.nodes import (
     average_folds,
+    combine_folds,
     make_submission,
     predict_test_views,
 )
@@ -259,7 +260,7 @@ def test_kaggles_lookup_table_with_1783_generated_test_faces(trained_demo, kaggl
         **specialists,
     )
     combination = json.loads(latest(models / "combination.json").read_text())
-    predictions, _ = average_folds(test, {**combination, "folds": 1}, fold_0=views)
+    predictions = average_folds(combine_folds(test, {**combination, "folds": 1}, fold_0=views))
     lookup = validate_lookup(kaggle_lookup, {"images": images, "ids": ids})
     submission = make_submission(predictions, lookup)
     assert len(submission) == 27124

@@ -11,7 +11,7 @@ from facial_keypoints.domain.keypoints import COLUMNS, SPECIALIST_GROUPS, column
 from facial_keypoints.nn import checkpoint, devices, training
 from facial_keypoints.nn.architectures import build_model
 from facial_keypoints.nn.batches import FaceBatches
-from facial_keypoints.nn.inference import _predict_both, predict
+from facial_keypoints.nn.inference import _predict_both, predict, predict_pixels
 from facial_keypoints.nn.layers import HEAD, SCALE
 from facial_keypoints.nn.optimizers import make_optimizer
 from facial_keypoints.nn.specialists import specialist_from
@@ -371,3 +371,25 @@ def test_auto_precision_is_bfloat16_only_on_a_cpu_with_bfloat16_units(
     assert devices.dtype_policy("mixed_float16") == "mixed_float16"
     monkeypatch.setattr(devices, "describe", lambda: "GPU: NVIDIA H200")
     assert devices.dtype_policy("auto") == "float32"
+
+
+class BatchRecorder:
+    """A stand-in model that records the size of each batch it is given and answers its row index."""
+
+    def __init__(self):
+        self.sizes = []
+
+    def predict_on_batch(self, batch):
+        self.sizes.append(len(batch))
+        return np.tile(np.arange(len(batch), dtype="float32")[:, None], (1, 30))
+
+
+@pytest.mark.parametrize(
+    ("faces", "sizes"), [(1, [1]), (2, [2]), (3, [4]), (64, [64]), (65, [128]), (300, [256, 64])]
+)
+def test_a_short_batch_is_padded_to_a_power_of_two_and_the_padding_dropped(faces, sizes):
+    model = BatchRecorder()
+    out = predict_pixels(model, np.zeros((faces, 96, 96, 1), "float32"), batch_size=256)
+    assert model.sizes == sizes
+    assert len(out) == faces
+    assert out[-1, 0] == (faces - 1) % 256  # each answer is its own face's, not a padding row's

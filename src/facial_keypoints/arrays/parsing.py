@@ -6,7 +6,7 @@ Rows are counted from 1 at the first data row, so ``row N`` is line N+1 of the f
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import lazy_loader
 import numpy as np
@@ -70,36 +70,39 @@ def require_columns(frame: pd.DataFrame, required: Iterable[str], source: str) -
         raise InputDataError(f"{source} has a header but no rows. Download the file again.")
 
 
-def _image_problems(texts: Sequence[str]) -> list[str]:
+def _image_problems(texts: Sequence[str], label: Callable[[int], str]) -> list[str]:
     """Slow, row-by-row diagnosis of the Image strings (only runs once the fast parse failed)."""
     problems = []
     for index, text in enumerate(texts):
         tokens = text.split()
         if not tokens:
-            problems.append(f"{_row(index)}: Image is empty")
+            problems.append(f"{label(index)}: Image is empty")
             continue
         bad = next((t for t in tokens if not t.removeprefix("-").isdigit()), None)
         if bad is not None:
             position = tokens.index(bad) + 1
             problems.append(
-                f"{_row(index)}: Image value {quote(bad)} (value {position}) is not an integer"
+                f"{label(index)}: Image value {quote(bad)} (value {position}) is not an integer"
             )
         elif len(tokens) != N_PIXELS:
-            problems.append(f"{_row(index)}: Image has {len(tokens)} values, expected {N_PIXELS}")
+            problems.append(f"{label(index)}: Image has {len(tokens)} values, expected {N_PIXELS}")
         else:
             values = np.asarray(tokens, dtype=np.int64)
             outside = (values < 0) | (values > 255)  # noqa: PLR2004
             if outside.any():
                 position = int(outside.argmax())
                 problems.append(
-                    f"{_row(index)}: Image value {values[position]} (value {position + 1}) "
+                    f"{label(index)}: Image value {values[position]} (value {position + 1}) "
                     "is outside 0..255"
                 )
     return problems
 
 
-def parse_images(images: pd.Series, source: str) -> np.ndarray:
-    """Parse a column of Kaggle Image strings into uint8 arrays of shape (N, 96, 96)."""
+def parse_images(
+    images: pd.Series, source: str, *, label: Callable[[int], str] = _row, fix: str = _IMAGE_FIX
+) -> np.ndarray:
+    """Parse a column of Kaggle Image strings into uint8 arrays of shape (N, 96, 96); a problem
+    names each bad row by ``label(index)`` and ends with ``fix``."""
     texts = [text if isinstance(text, str) else "" for text in images.tolist()]  # NaN: empty cell
     # One vectorised parse of the whole column; a sentinel after every row makes a row with too
     # few or too many values, a non-numeric token or an out-of-range value show up at once.
@@ -117,8 +120,8 @@ def parse_images(images: pd.Series, source: str) -> np.ndarray:
         pixels = table[:, :N_PIXELS]
         if (table[:, N_PIXELS] == _SENTINEL).all() and pixels.min() >= 0 and pixels.max() <= 255:  # noqa: PLR2004
             return pixels.astype(np.uint8).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
-    problems = _image_problems(texts) or ["Image column could not be parsed"]
-    raise _error(source, problems, _IMAGE_FIX)
+    problems = _image_problems(texts, label) or ["Image column could not be parsed"]
+    raise _error(source, problems, fix)
 
 
 def parse_keypoints(frame: pd.DataFrame, source: str) -> np.ndarray:

@@ -15,6 +15,10 @@ class InputDataError(ValueError):
     """A problem with the user's input data; its message names the file, row(s) and fix."""
 
 
+class RequestError(InputDataError):
+    """A request to the served model that it cannot answer: answered 400 with this message."""
+
+
 def first_line(error: BaseException, limit: int = 120) -> str:
     """An exception's first line, cut to ``limit`` characters (its class name if it has no text),
     to quote inside a one-line message."""

@@ -308,6 +308,14 @@ class KaggleParams(Params):
     message: str
 
 
+class ServingParams(Params):
+    """``serving``: the registered model every training run logs, and what one request may hold."""
+
+    model_name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    max_faces: int = Field(ge=1)
+    promote_best: bool
+
+
 class RetentionParams(Params):
     """``retention``: which versions of the versioned artefacts pruning keeps."""
 
@@ -351,6 +359,7 @@ PARAMETERS: dict[str, type[Params]] = {
     "combination": CombinationParams,
     "kaggle": KaggleParams,
     "retention": RetentionParams,
+    "serving": ServingParams,
 }
 
 _FIX = "Fix it in conf/ (parameters_*.yml) or in your --params."

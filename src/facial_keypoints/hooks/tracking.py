@@ -51,6 +51,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractVersionedDataset, DataCatalog
 from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
+from kedro_mlflow.pipeline.pipeline_ml import PipelineML
 
 from facial_keypoints import nn
 from facial_keypoints.domain import kaggle_client, nested
@@ -132,6 +133,7 @@ class TrackingHook:
         self._open = False
         self._unrecorded: list[tuple[str, Callable[[], Any]]] = []
         self.rebuild: str | None = None
+        self.served_model: str | None = None
 
     @property
     def run_id(self) -> str | None:
@@ -179,7 +181,7 @@ class TrackingHook:
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
         """Start the MLflow run; record the parameters, the code and the package versions."""
-        self.rebuild = None
+        self.rebuild = self.served_model = None
         self._unrecorded = []
         self._started = time.perf_counter()
         if self._lifecycle is None:
@@ -304,8 +306,9 @@ class TrackingHook:
     def after_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
-        """Record the wall time, backend, device and Kaggle message; retry what failed to record;
-        end the run: FINISHED if everything was recorded, FAILED naming what was not."""
+        """Record the wall time, backend, device and Kaggle message, and the served model of a
+        training run; retry what failed to record; end the run: FINISHED if everything was
+        recorded, FAILED naming what was not."""
         if self._open:
             import mlflow  # noqa: PLC0415
 
@@ -317,14 +320,17 @@ class TrackingHook:
                 self._record(
                     "the Kaggle message", lambda: mlflow.set_tag("kaggle.message", message)
                 )
+            if isinstance(pipeline, PipelineML):
+                self._record("the served model", lambda: self._log_served(pipeline, catalog))
             self._retry_unrecorded()
         if self._lifecycle is None:
             return
         run_id = self.run_id
-        self._record(
+        trained = pipeline.training if isinstance(pipeline, PipelineML) else pipeline
+        self._record(  # kedro-mlflow's end of the run, without its own logging of the model
             "the end of the run",
-            lambda: self._lifecycle.after_pipeline_run(run_params, pipeline, catalog),
-        )  # type: ignore[union-attr]
+            lambda: self._lifecycle.after_pipeline_run(run_params, trained, catalog),  # type: ignore[union-attr]
+        )
         if self._unrecorded and run_id:
             self._end_failed(run_id)
 
@@ -417,6 +423,33 @@ class TrackingHook:
                     f"{time.strftime('%Y-%m-%d %H:%M:%S')}",
                 )
                 client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.KILLED))
+
+    def _log_served(self, pipeline: PipelineML, catalog: DataCatalog) -> None:
+        """Log and register what the run trained as one MLflow model; move ``@best`` if asked."""
+        from facial_keypoints.serving import model as served  # noqa: PLC0415 - imports MLflow
+
+        serving = self._checked.parameters["serving"]
+        basis = self._estimate_basis(catalog)
+        version = served.log_served_model(pipeline, catalog, serving, basis)
+        self.served_model = f"models:/{serving.model_name}/{version.version}"
+        if serving.promote_best:
+            best = served.best_version(serving.model_name, basis)
+            if best is not None:
+                served.move_alias(serving.model_name, best.version)
+                logger.info(
+                    "models:/%s@%s is version %s (estimate %s px)",
+                    serving.model_name,
+                    served.BEST,
+                    best.version,
+                    best.tags[served.RMSE_TAG],
+                )
+
+    def _estimate_basis(self, catalog: DataCatalog) -> str:
+        """What a served model's estimate can be compared with: the training file and the folds'
+        grouping (estimates on other data, or grouped otherwise, are not comparable)."""
+        training = Path(catalog.get("training_raw").filepath)
+        fingerprint = run_record.sha256(training) if training.is_file() else "missing"
+        return f"training {fingerprint[:16]}; cv.groups {self._checked.parameters['cv'].groups}"
 
     def _tracked(self, dataset_name: str) -> tuple[Any, dict[str, Any]]:
         """A dataset of the run and its ``mlflow`` catalog metadata (empty when not tracked)."""

@@ -17,17 +17,23 @@ from facial_keypoints.domain.keypoints import (
 from facial_keypoints.domain.params import CombinationParams
 
 
+def padded_size(faces: int, batch_size: int) -> int:
+    """The batch a short last batch of ``faces`` is padded to: the next power of two, at most
+    ``batch_size``. Few compiled shapes per model, and a request of one face does not cost a batch."""
+    return min(batch_size, 1 << max(faces - 1, 0).bit_length())
+
+
 def predict_pixels(model: keras.Model, pixels: np.ndarray, batch_size: int) -> np.ndarray:
-    """``model``'s outputs for ``pixels`` (N, 96, 96, 1), batch by batch, the last batch padded to
-    full size: one compiled shape per model and no input pipeline (faster than ``model.predict``)."""
+    """``model``'s outputs for ``pixels`` (N, 96, 96, 1), batch by batch, the last batch padded
+    (:func:`padded_size`); no input pipeline (faster than ``model.predict``)."""
     outputs = []
     for start in range(0, len(pixels), batch_size):
         batch = pixels[start : start + batch_size]
-        padding = batch_size - len(batch)
+        padding = padded_size(len(batch), batch_size) - len(batch)
         if padding:
             batch = np.concatenate([batch, np.zeros((padding, *batch.shape[1:]), batch.dtype)])
         outputs.append(
-            keras.ops.convert_to_numpy(model.predict_on_batch(batch))[: batch_size - padding]
+            keras.ops.convert_to_numpy(model.predict_on_batch(batch))[: len(batch) - padding]
         )
     return np.concatenate(outputs)
 

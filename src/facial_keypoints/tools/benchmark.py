@@ -110,7 +110,11 @@ def benchmark_prediction(catalog: Any, repeats: int) -> dict[str, Any]:
 
     from facial_keypoints.nn.inference import predict_pixels  # noqa: PLC0415
     from facial_keypoints.pipelines.catalog_names import MODEL_INPUTS  # noqa: PLC0415
-    from facial_keypoints.pipelines.predict.nodes import average_folds, predict_test_views  # noqa: PLC0415
+    from facial_keypoints.pipelines.predict.nodes import (  # noqa: PLC0415
+        average_folds,
+        combine_folds,
+        predict_test_views,
+    )
 
     models = {keyword: catalog.load(f"fold_0.{name}") for keyword, name in MODEL_INPUTS.items()}
     combination, flip_convention = catalog.load("combination"), catalog.load("flip_convention")
@@ -120,7 +124,7 @@ def benchmark_prediction(catalog: Any, repeats: int) -> dict[str, Any]:
 
     def whole_test_set() -> Any:  # the predict pipeline's own nodes, for one fold
         views = predict_test_views(test, flip_convention, settings, specialists, **models)
-        return average_folds(test, {**combination, "folds": 1}, fold_0=views)
+        return average_folds(combine_folds(test, {**combination, "folds": 1}, fold_0=views))
 
     start = time.perf_counter()
     whole_test_set()  # the first call compiles each model's prediction function

@@ -1,5 +1,5 @@
 """Nodes of the predict pipeline: predict the test faces with every fold's models, average the folds,
-write Kaggle's CSV, upload it if asked."""
+write Kaggle's CSV, upload it if asked; and of the served model, which shares the predicting ones."""
 
 from __future__ import annotations
 
@@ -13,17 +13,54 @@ import numpy as np
 
 from facial_keypoints import nn
 from facial_keypoints.arrays import stacking
+from facial_keypoints.arrays.parsing import parse_images
 from facial_keypoints.domain import kaggle_client
-from facial_keypoints.domain.errors import InputDataError, first_line
+from facial_keypoints.domain.errors import InputDataError, RequestError, first_line
 from facial_keypoints.domain.faces import Faces
-from facial_keypoints.domain.keypoints import COLUMNS, IMAGE_SIZE
-from facial_keypoints.domain.params import CombinationParams, KaggleParams, SpecialistsParams
+from facial_keypoints.domain.keypoints import COLUMNS, IMAGE_COLUMN, IMAGE_SIZE, N_PIXELS
+from facial_keypoints.domain.params import (
+    CombinationParams,
+    KaggleParams,
+    ServingParams,
+    SpecialistsParams,
+)
 from facial_keypoints.nn import KerasModel
 
 # pandas is imported on first use, not when Kedro loads the pipelines: `kedro` commands start fast.
 pd = lazy_loader.load("pandas")
 
 logger = logging.getLogger(__name__)
+
+
+def read_request(request: pd.DataFrame, serving: ServingParams) -> Faces:
+    """The faces of a request to the served model (an ``Image`` column as in test.csv), numbered
+    from 1; anything it cannot answer is a :class:`RequestError`."""
+    if IMAGE_COLUMN not in request.columns:
+        raise RequestError(
+            f"The request has no column {IMAGE_COLUMN!r} (columns: {list(request.columns)[:5]}): "
+            f"send one row per face with its {IMAGE_COLUMN} as in test.csv."
+        )
+    if request.empty:
+        raise RequestError(
+            f"The request holds no faces: send at least one row with an {IMAGE_COLUMN}."
+        )
+    if len(request) > serving.max_faces:
+        raise RequestError(
+            f"The request holds {len(request)} faces, more than this model's serving.max_faces = "
+            f"{serving.max_faces}: split it into requests of at most {serving.max_faces} faces."
+        )
+    texts = request[IMAGE_COLUMN].map(lambda value: "" if value is None else str(value))
+    try:
+        images = parse_images(
+            texts,
+            "The request's",
+            label=lambda index: f"face {index + 1}",
+            fix=f"Send each {IMAGE_COLUMN} as {N_PIXELS} space-separated integers 0-255 "
+            f"({IMAGE_SIZE}x{IMAGE_SIZE} grayscale, row by row), as in test.csv.",
+        )
+    except InputDataError as exc:
+        raise RequestError(str(exc)) from None
+    return {"images": images, "ids": np.arange(1, len(images) + 1, dtype=np.int64)}
 
 
 def predict_test_views(
@@ -45,11 +82,11 @@ def predict_test_views(
     )
 
 
-def average_folds(
+def combine_folds(
     test: Faces, combination: dict[str, Any], **folds: dict[str, np.ndarray]
-) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """Each fold's views combined as ``combination.json`` says, then averaged over the folds: one
-    row per ImageId; and every fold's predictions, for the report."""
+) -> dict[str, np.ndarray]:
+    """Each fold's views combined as ``combination.json`` says: every fold's predictions (K, N, 30)
+    and the faces' ids."""
     if len(folds) != combination["folds"]:
         raise InputDataError(
             f"The trained models come from cv.folds = {combination['folds']}, but this run has "
@@ -57,10 +94,23 @@ def average_folds(
             "in conf/), or train again with the folds you want."
         )
     stacked = np.stack([stacking.combine(views, combination) for views in folds.values()])
-    frame = pd.DataFrame(stacked.mean(axis=0), columns=list(COLUMNS))
-    frame.insert(0, "ImageId", test["ids"])
-    logger.info("Predicted %d test faces: the average of %d fold(s)", len(frame), len(stacked))
-    return frame, {"ids": test["ids"], "folds": stacked}
+    return {"ids": test["ids"], "folds": stacked}
+
+
+def average_folds(fold_predictions: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The folds' predictions averaged: one row per face, its id as ``ImageId``."""
+    frame = pd.DataFrame(fold_predictions["folds"].mean(axis=0), columns=list(COLUMNS))
+    frame.insert(0, "ImageId", fold_predictions["ids"])
+    logger.info(
+        "Predicted %d faces: the average of %d fold(s)", len(frame), len(fold_predictions["folds"])
+    )
+    return frame
+
+
+def keypoints_table(predictions: pd.DataFrame) -> pd.DataFrame:
+    """The served answer: the 30 keypoint columns of each face, in its order, clipped to [0, 96]
+    as the submission is."""
+    return predictions[list(COLUMNS)].clip(0.0, float(IMAGE_SIZE)).astype(np.float64)
 
 
 def make_submission(test_predictions: pd.DataFrame, id_lookup: pd.DataFrame) -> pd.DataFrame:
