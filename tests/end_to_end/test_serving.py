@@ -174,3 +174,27 @@ def test_a_bad_request_is_a_400_with_one_clear_message(server, test_faces, case,
     assert status == 400
     assert message in answer["message"]
     assert "Traceback" not in answer["message"] and "stack_trace" not in answer
+
+
+def test_promote_moves_best_to_the_version_asked_or_the_best_comparable_one(trained_demo, version):
+    def promote(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "facial_keypoints.tools.promote", "--env", "demo", *args],
+            cwd=trained_demo,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
+    client = mlflow.MlflowClient()
+    assert f"@best is version {version} " in promote("--version", version)
+    assert str(client.get_model_version_by_alias(NAME, "best").version) == version
+    promote()
+    best = client.get_model_version_by_alias(NAME, "best")
+    comparable = [
+        float(found.tags["estimate.oof_rmse"])
+        for found in client.search_model_versions(f"name = '{NAME}'")
+        if found.tags.get("estimate.basis") == best.tags["estimate.basis"]
+    ]
+    assert float(best.tags["estimate.oof_rmse"]) == min(comparable)

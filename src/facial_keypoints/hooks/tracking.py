@@ -15,6 +15,9 @@ tracking failure can never fail a node (kedro-mlflow's own datasets log inside t
   wrote (kedro-mlflow's ``MlflowArtifactDataset`` builds the dataset it wraps without the session's
   load and save versions);
 - the numbers of the report (metadata ``mlflow: {metrics: true}`` on ``tracked_metrics``);
+- the served model, at the end of a run of a training pipeline (kedro-mlflow's ``PipelineML``):
+  logged and registered by :mod:`facial_keypoints.serving.model`, not by kedro-mlflow's hook, so
+  that its failure is a warning like any other;
 - tags: git state, package versions, the sha256 of each raw file read (metadata ``mlflow:
   {fingerprint: true}``), the command that rebuilds the submission from this run's models, the
   Kaggle message, and ``error``, the one-line error of a failed run; a run still open when Python

@@ -3,6 +3,8 @@ each model on the faces as they are and, for flip test-time augmentation, on the
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
 
@@ -10,6 +12,7 @@ from facial_keypoints.arrays.stacking import FULL_MODEL, MIRRORED, specialist_vi
 from facial_keypoints.domain.geometry import flip_keypoints
 from facial_keypoints.domain.keypoints import (
     ALL_COLUMNS,
+    IMAGE_SIZE,
     SPECIALIST_GROUPS,
     X_COLUMNS,
     columns_of,
@@ -23,19 +26,41 @@ def padded_size(faces: int, batch_size: int) -> int:
     return min(batch_size, 1 << max(faces - 1, 0).bit_length())
 
 
-def predict_pixels(model: keras.Model, pixels: np.ndarray, batch_size: int) -> np.ndarray:
+def predict_pixels(model: keras.Model, pixels: np.ndarray, batch_size: int) -> Any:
     """``model``'s outputs for ``pixels`` (N, 96, 96, 1), batch by batch, the last batch padded
-    (:func:`padded_size`); no input pipeline (faster than ``model.predict``)."""
+    (:func:`padded_size`); no input pipeline (faster than ``model.predict``). A model with several
+    outputs (:func:`fused`) gives a list of them."""
     outputs = []
     for start in range(0, len(pixels), batch_size):
         batch = pixels[start : start + batch_size]
         padding = padded_size(len(batch), batch_size) - len(batch)
         if padding:
             batch = np.concatenate([batch, np.zeros((padding, *batch.shape[1:]), batch.dtype)])
-        outputs.append(
-            keras.ops.convert_to_numpy(model.predict_on_batch(batch))[: len(batch) - padding]
-        )
-    return np.concatenate(outputs)
+        answer = model.predict_on_batch(batch)
+        parts = answer if isinstance(answer, list | tuple) else [answer]
+        outputs.append([keras.ops.convert_to_numpy(part)[: len(batch) - padding] for part in parts])
+    joined = [np.concatenate(pieces) for pieces in zip(*outputs, strict=True)]
+    return joined if isinstance(answer, list | tuple) else joined[0]
+
+
+#: Where :func:`fused` keeps its model on the first model it fuses: a name Keras' saving skips.
+_FUSED = "__fused_with"
+
+
+def fused(models: tuple[keras.Model, ...]) -> keras.Model:
+    """One Keras model whose outputs are those of ``models`` on the same faces: one call, one
+    compiled function, instead of one per model (the models' layers are shared, not copied).
+
+    Kept on the first model for the next call with the same models (a served model predicts with
+    the same ones at every request), and freed with it: no cache outlives the models.
+    """
+    key = tuple(id(model) for model in models)
+    kept = models[0].__dict__.get(_FUSED, {})
+    if key not in kept:
+        faces = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 1))
+        kept = {key: keras.Model(faces, [model(faces) for model in models])}
+        object.__setattr__(models[0], _FUSED, kept)  # not Keras' tracking: nothing to save
+    return kept[key]
 
 
 def predict(
@@ -64,15 +89,36 @@ def _predict_both(
     """The predictions of the faces, and (if ``mirrored``) of the mirrored faces, mirrored back;
     with ``shift`` each averaged over the face as it is and moved ``shift`` pixels up, down, left
     and right (each moved prediction moved back)."""
+    pixels, moves = _variants(images, mirrored, shift)
+    predicted = predict_pixels(model, pixels, batch_size)
+    return _undo_variants(predicted, columns, moves, mirror, mirrored)
+
+
+def _variants(
+    images: np.ndarray, mirrored: bool, shift: int
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Every face as a model sees it (float32, N x 96 x 96 x 1): as it is, then mirrored (if
+    ``mirrored``), each moved by every shift move; and the moves."""
     pixels = images[..., None].astype(np.float32)
     faces = [pixels, pixels[:, :, ::-1]] if mirrored else [pixels]
     moves = shift_moves(shift)
-    variants = [shifted(face, dx, dy) for face in faces for dx, dy in moves]
-    predicted = predict_pixels(model, np.concatenate(variants), batch_size)
+    return np.concatenate([shifted(face, dx, dy) for face in faces for dx, dy in moves]), moves
+
+
+def _undo_variants(
+    predicted: np.ndarray,
+    columns: list[int],
+    moves: list[tuple[int, int]],
+    mirror: float,
+    mirrored: bool,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """A model's predictions of :func:`_variants`, each moved back, averaged over the moves: of the
+    faces, and (if ``mirrored``) of the mirrored faces, mirrored back."""
     x = np.isin(columns, X_COLUMNS)
-    parts = np.split(predicted, len(variants))
+    faces = 2 if mirrored else 1
+    parts = np.split(predicted, len(moves) * faces)
     unmoved = [
-        part - np.where(x, dx, dy) for part, (dx, dy) in zip(parts, moves * len(faces), strict=True)
+        part - np.where(x, dx, dy) for part, (dx, dy) in zip(parts, moves * faces, strict=True)
     ]
     plain = np.mean(unmoved[: len(moves)], axis=0)
     if not mirrored:
@@ -125,12 +171,14 @@ def predict_views(
         specialist_view(group): (model, columns_of(SPECIALIST_GROUPS[group]))
         for group, model in specialists.items()
     }
+    pixels, moves = _variants(images, mirrored, shift)
+    together = [model for model, _ in models.values()]
+    outputs = predict_pixels(fused(tuple(together)), pixels, batch_size)
+    outputs = outputs if isinstance(outputs, list) else [outputs]  # a lone model: one output
     views = {}
-    for name, (model, columns) in models.items():
-        predicted, flipped = _predict_both(
-            model, images, columns, mirror, mirrored, batch_size, shift
-        )
-        for view, values in ((name, predicted), (name + MIRRORED, flipped)):
+    for (name, (_, columns)), output in zip(models.items(), outputs, strict=True):
+        plain, flipped = _undo_variants(output, columns, moves, mirror, mirrored)
+        for view, values in ((name, plain), (name + MIRRORED, flipped)):
             if values is not None:
                 views[view] = np.full((len(images), len(ALL_COLUMNS)), np.nan, np.float32)
                 views[view][:, columns] = values

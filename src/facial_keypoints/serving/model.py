@@ -87,7 +87,7 @@ class KeypointsModel(KedroPipelineModel):
             self._loaded[name] = dataset.load()
 
     # No type hints on predict: MLflow would try to infer a signature from them and say it cannot.
-    def predict(self, context, model_input, params=None):  # noqa: ANN001, ANN201
+    def predict(self, context, model_input, params=None):
         """The 30 keypoints of each face of ``model_input``; a request the pipeline refuses is an
         MLflow error the scoring server answers 400.
 

@@ -11,6 +11,10 @@ Sections (each a median of several runs where it is cheap):
 - prediction (needs a trained run in the catalog): batch throughput and single-face latency
   (p50/p99) of the full model, in Keras and exported to TFLite, and the time to predict the whole
   test set with the final combination (full model + specialists + flip TTA), first call included;
+- ``--serving URI [URI ...]``: p50/p95 per request of 1 and of 64 test faces to each registered
+  model (e.g. ``models:/facial_keypoints/3``), in-process (``mlflow.pyfunc.load_model(...)
+  .predict``) and over REST (``mlflow models serve --env-manager local``), with the share of the
+  in-process time that the request's parsing takes;
 - ``--full-run``: wall time and peak RSS of ``kedro run --pipelines submission`` (minutes).
 
 The table is printed and written to ``data/08_reporting/benchmark.json``.
@@ -194,6 +198,101 @@ def benchmark_cli(project: Path, repeats: int) -> dict[str, Any]:
     return results
 
 
+SERVING_BATCHES = (1, 64)
+
+
+def request_latency(call: Callable[[], Any], requests: int, warmup: int = 3) -> dict[str, float]:
+    """p50/p95 milliseconds of ``call`` after ``warmup`` calls (each batch size compiles once)."""
+    for _ in range(warmup):
+        call()
+    seconds = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        call()
+        seconds.append(time.perf_counter() - start)
+    p50, p95 = np.percentile(seconds, [50, 95])
+    return {"p50_ms": 1000 * float(p50), "p95_ms": 1000 * float(p95)}
+
+
+def benchmark_serving(uri: str, images: list[str], requests: int) -> dict[str, Any]:
+    """Latency of the registered model ``uri`` per request of 1 and 64 faces, in-process and over
+    REST, and how much of the in-process time parsing the request takes."""
+    import mlflow  # noqa: PLC0415
+    import pandas as pd  # noqa: PLC0415
+
+    from facial_keypoints.pipelines.predict.nodes import read_request  # noqa: PLC0415
+
+    model = mlflow.pyfunc.load_model(uri)
+    serving = model.unwrap_python_model()._loaded["params:serving"]
+    results: dict[str, Any] = {"uri": uri}
+    for faces in SERVING_BATCHES:
+        frame = pd.DataFrame({"Image": (images * faces)[:faces]})
+        results[f"in_process_{faces}"] = request_latency(lambda f=frame: model.predict(f), requests)
+        results[f"parse_{faces}"] = request_latency(
+            lambda f=frame: read_request(f, serving), requests
+        )
+    with _served(uri) as url:
+        for faces in SERVING_BATCHES:
+            body = json.dumps(
+                {"dataframe_split": {"columns": ["Image"], "data": [[i] for i in images[:faces]]}}
+            ).encode()
+            results[f"rest_{faces}"] = request_latency(lambda b=body: _post(url, b), requests)
+            results[f"rest_{faces}"]["request_kib"] = len(body) / 1024
+    return results
+
+
+class _served:
+    """``mlflow models serve`` on ``uri`` in its own process group, for a ``with`` block."""
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+
+    def __enter__(self) -> str:
+        import signal  # noqa: PLC0415, F401 - used in __exit__
+        import socket  # noqa: PLC0415
+        import urllib.request  # noqa: PLC0415
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mlflow", "models", "serve", "-m", self.uri]
+            + ["--env-manager", "local", "--port", str(port)],
+            env={**os.environ, "PATH": path},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"{url}/ping", timeout=2):
+                    return url
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.5)
+        self.__exit__()
+        raise RuntimeError(f"mlflow models serve -m {self.uri} did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        import signal  # noqa: PLC0415
+
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait()
+
+
+def _post(url: str, body: bytes) -> bytes:
+    import urllib.request  # noqa: PLC0415
+
+    request = urllib.request.Request(
+        f"{url}/invocations", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=300) as response:
+        return response.read()
+
+
 def benchmark_full_run(project: Path) -> dict[str, float]:
     """Wall time and peak RSS of ``kedro run --pipelines submission`` in a child process."""
     start = time.perf_counter()
@@ -212,28 +311,8 @@ def _catalog(project: Path, env: str | None) -> Any:
     return KedroSession.create(project_path=project, env=env).load_context().catalog
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the benchmarks, print a table and write benchmark.json."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=Path("data/01_raw"),
-        help="folder holding Kaggle-format files (default: data/01_raw)",
-    )
-    parser.add_argument("--repeats", type=int, default=5, help="runs per measurement (median)")
-    parser.add_argument(
-        "--env", default=None, help="Kedro environment of the trained run (e.g. demo)"
-    )
-    parser.add_argument(
-        "--full-run",
-        action="store_true",
-        help="also time `kedro run --pipelines submission` (takes minutes)",
-    )
-    parser.add_argument("--out", type=Path, default=Path("data/08_reporting/benchmark.json"))
-    args = parser.parse_args(argv)
-    project = Path.cwd()
-    results: dict[str, Any] = {}
+def _benchmark_project(args: argparse.Namespace, project: Path, results: dict[str, Any]) -> None:
+    """Every section but serving: printed, and added to ``results``."""
     if args.full_run:  # first, so that the sections below describe the models it trains
         results["full_run"] = benchmark_full_run(project)
         print(
@@ -297,6 +376,57 @@ def main(argv: list[str] | None = None) -> None:
             f"final combination of one fold (flip TTA {prediction['flip_tta']}), whole test set: "  # noqa: T201
             f"{whole['first_call']:.2f} s on the first call, {whole['median']:.2f} s after"
         )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmarks, print a table and write benchmark.json."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path("data/01_raw"),
+        help="folder holding Kaggle-format files (default: data/01_raw)",
+    )
+    parser.add_argument("--repeats", type=int, default=5, help="runs per measurement (median)")
+    parser.add_argument(
+        "--env", default=None, help="Kedro environment of the trained run (e.g. demo)"
+    )
+    parser.add_argument(
+        "--full-run",
+        action="store_true",
+        help="also time `kedro run --pipelines submission` (takes minutes)",
+    )
+    parser.add_argument(
+        "--serving",
+        nargs="+",
+        default=[],
+        metavar="URI",
+        help="registered models to time per request (e.g. models:/facial_keypoints/3)",
+    )
+    parser.add_argument(
+        "--serving-only", action="store_true", help="with --serving: skip the other sections"
+    )
+    parser.add_argument("--out", type=Path, default=Path("data/08_reporting/benchmark.json"))
+    args = parser.parse_args(argv)
+    project = Path.cwd()
+    results: dict[str, Any] = {}
+    if not args.serving_only:
+        _benchmark_project(args, project, results)
+    if args.serving:
+        test = KaggleCSVDataset(filepath=str(args.data / "test.csv")).load()
+        images = test["Image"].tolist()
+        results["serving"] = [
+            benchmark_serving(uri, images, args.repeats * 4) for uri in args.serving
+        ]
+        print(f"\n{'served model, per request':<36} {'faces':>5} {'p50 ms':>8} {'p95 ms':>8}")  # noqa: T201
+        for row in results["serving"]:
+            for where in ("in_process", "rest", "parse"):
+                for faces in SERVING_BATCHES:
+                    latency = row[f"{where}_{faces}"]
+                    print(
+                        f"{row['uri'] + ' ' + where:<36} {faces:>5} "  # noqa: T201
+                        f"{latency['p50_ms']:>8.1f} {latency['p95_ms']:>8.1f}"
+                    )
     atomic_write(args.out, lambda tmp: tmp.write_text(json.dumps(results, indent=2)))
     print(f"\nwritten to {args.out}")  # noqa: T201
 
