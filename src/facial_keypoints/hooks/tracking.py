@@ -136,7 +136,6 @@ class TrackingHook:
         self._open = False
         self._unrecorded: list[tuple[str, Callable[[], Any]]] = []
         self.rebuild: str | None = None
-        self.served_model: str | None = None
 
     @property
     def run_id(self) -> str | None:
@@ -184,7 +183,7 @@ class TrackingHook:
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
         """Start the MLflow run; record the parameters, the code and the package versions."""
-        self.rebuild = self.served_model = None
+        self.rebuild = None
         self._unrecorded = []
         self._started = time.perf_counter()
         if self._lifecycle is None:
@@ -433,8 +432,7 @@ class TrackingHook:
 
         serving = self._checked.parameters["serving"]
         basis = self._estimate_basis(catalog)
-        version = served.log_served_model(pipeline, catalog, serving, basis)
-        self.served_model = f"models:/{serving.model_name}/{version.version}"
+        served.log_served_model(pipeline, catalog, serving, basis)
         if serving.promote_best:
             best = served.best_version(serving.model_name, basis)
             if best is not None:

@@ -43,6 +43,15 @@ def predict_pixels(model: keras.Model, pixels: np.ndarray, batch_size: int) -> A
     return joined if isinstance(answer, list | tuple) else joined[0]
 
 
+def save_for_inference(source: str, target: str) -> None:
+    """The model in the ``.keras`` file ``source`` saved to ``target`` without its optimizer's
+    state (two thirds of an Adam-trained file): all that predicting needs."""
+    from facial_keypoints.nn import register_custom_objects  # noqa: PLC0415 - the package's own
+
+    register_custom_objects()
+    keras.saving.load_model(source, compile=False).save(target)
+
+
 #: Where :func:`fused` keeps its model on the first model it fuses: a name Keras' saving skips.
 _FUSED = "__fused_with"
 

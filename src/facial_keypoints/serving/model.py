@@ -4,7 +4,8 @@ artefacts of one run, logged in that run and registered.
 What kedro-mlflow's own hook does at the end of a run, changed where this kit needs it:
 
 - the artefacts are the files at the versions the run used (``filepath``: the version it wrote, or
-  the one it read), not the dataset's folder of every version;
+  the one it read), not the dataset's folder of every version, and the Keras models are shipped
+  without their optimizer's state;
 - the package ships with the model (``code_paths``; it is not on a package index) and every
   dependency it declares is pinned at the version that trained;
 - each request runs the inference pipeline's nodes on the objects loaded once, and a request the
@@ -17,8 +18,8 @@ from __future__ import annotations
 import copy
 import importlib.metadata
 import logging
-import os
 import re
+import tempfile
 import threading
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.types import ColSpec, Schema
 
 import facial_keypoints
+from facial_keypoints import nn
 from facial_keypoints.domain.errors import RequestError
 from facial_keypoints.domain.keypoints import COLUMNS, IMAGE_COLUMN
 from facial_keypoints.domain.params import check_block
@@ -74,12 +76,18 @@ class KeypointsModel(KedroPipelineModel):
     def extract_pipeline_artifacts(
         self, parameters_saving_folder: Path | None = None
     ) -> dict[str, str]:
-        """The run's files by dataset name, at the versions it used; parameters as pickles."""
+        """The run's files by dataset name, at the versions it used (Keras models without their
+        optimizer's state, written to ``parameters_saving_folder``); parameters as pickles."""
         artifacts = super().extract_pipeline_artifacts(parameters_saving_folder)
         for name in artifacts:
-            if not name.startswith("params:"):
-                dataset = self.initial_catalog.get(name)
-                artifacts[name] = Path(dataset.filepath).resolve().as_uri()
+            if name.startswith("params:"):
+                continue
+            path = Path(self.initial_catalog.get(name).filepath).resolve()
+            if path.suffix == ".keras" and parameters_saving_folder is not None:
+                inference = parameters_saving_folder / f"{name}{path.suffix}"
+                nn.inference.save_for_inference(str(path), str(inference))
+                path = inference
+            artifacts[name] = path.as_uri()
         return artifacts
 
     def load_context(self, context: Any) -> None:
@@ -128,7 +136,7 @@ def requirements() -> list[str]:
         for requirement in importlib.metadata.requires(facial_keypoints.__name__) or []
         if "extra ==" not in requirement
     }
-    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    backend = nn.devices.backend()
     names |= {"jax", "jaxlib"} if backend == "jax" else {backend}
     pinned = []
     for name in sorted(names, key=str.lower):
@@ -144,8 +152,6 @@ def log_served_model(
 ) -> ModelVersion:
     """Log ``pipeline``'s inference with the artefacts of this run as one MLflow model in the
     active run, register it under ``serving.model_name`` and tag the version with its estimate."""
-    import tempfile  # noqa: PLC0415
-
     model = KeypointsModel(pipeline.inference, catalog, pipeline.input_name)
     with tempfile.TemporaryDirectory() as folder:
         info: ModelInfo = mlflow.pyfunc.log_model(
@@ -158,7 +164,7 @@ def log_served_model(
             registered_model_name=serving.model_name,
             metadata={
                 "facial_keypoints_version": facial_keypoints.__version__,
-                "keras_backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
+                "keras_backend": nn.devices.backend(),
             },
         )
     client = mlflow.MlflowClient()
