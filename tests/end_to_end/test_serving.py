@@ -34,7 +34,7 @@ def version(trained_demo: Path) -> str:
     """The version of ``facial_keypoints`` that the trained demo project's run registered."""
     client = mlflow.MlflowClient()
     versions = [
-        found.version
+        str(found.version)
         for found in client.search_model_versions(f"name = '{NAME}'")
         if client.get_run(found.run_id).data.tags.get("project_path") == str(trained_demo)
     ]

@@ -53,3 +53,20 @@ def test_a_part_of_the_run_logs_the_model_only_if_it_trains_all_of_it(
     filtered = submission.filter(**part)
     assert isinstance(filtered, ServedTraining) is still_served
     assert filtered.nodes  # and the part runs: kedro-mlflow's own check would raise
+
+
+def test_the_parts_kedro_viz_takes_are_plain_pipelines_without_a_warning(submission, caplog):
+    parts = [
+        submission.only_nodes("fit_combination"),
+        submission.only_nodes_with_namespaces(["fold_0"]),
+        submission.only_nodes_with_inputs("folds"),
+        submission.only_nodes_with_outputs("combination"),
+        submission + Pipeline([]),
+        Pipeline([]) + submission,
+        submission - submission.only_nodes("fit_combination"),
+        submission | Pipeline([]),
+    ]
+    assert [type(part) for part in parts[:4] + parts[6:]] == [Pipeline] * 6
+    assert parts[4] is submission and parts[5] is submission
+    assert all(part.nodes for part in parts)
+    assert "BEWARE" not in caplog.text
