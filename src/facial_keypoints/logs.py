@@ -36,6 +36,9 @@ THIRD_PARTY_NOISE: dict[str, tuple[str, ...]] = {
     "kedro_viz.api.rest.responses.run_events": ("Run events file",),
     # kedro-mlflow, on every run.
     "kedro_mlflow.framework.hooks.mlflow_hook": ("Registering new custom resolver",),
+    # kedro-mlflow, each time kedro-viz (or Kedro's hint on resuming a run) takes part of a training
+    # pipeline paired with the served model: the part is a plain pipeline, as it should be.
+    "kedro_mlflow.pipeline.pipeline_ml": ("This 'Pipeline' is no longer a 'PipelineML'",),
     # Keras under TensorFlow, when the seven models of a fold predict one after another.
     "tensorflow": ("triggered tf.function retracing",),
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,13 @@ from kedro.framework.startup import bootstrap_project
 from tests.conftest import PROJECT_ROOT
 
 FOLDS = 2
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that no one listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def make_project(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -9,7 +9,6 @@ import json
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,18 +22,12 @@ import pytest
 from mlflow.entities import Run
 
 from facial_keypoints.arrays.synthetic import write_demo_files
-from tests.end_to_end.conftest import kedro_run, make_project, one_specialist
+from tests.end_to_end.conftest import free_port, kedro_run, make_project, one_specialist
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mlflow_server")]
 
 EXPERIMENT = "facial_keypoints_demo"  # conf/demo/mlflow.yml
 QUICK = "full_model.epochs=2,specialists.epochs=1,training.verbose=0"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import latest
-from tests.end_to_end.conftest import kedro_run, make_project, one_specialist
+from tests.end_to_end.conftest import free_port, kedro_run, make_project, one_specialist
 
 pytestmark = pytest.mark.slow
 
@@ -116,12 +115,6 @@ def test_sigterm_ends_the_run_killed_and_a_run_killed_9_is_found_dead(project, o
     assert kedro_run(project, "--env", "demo", "--pipelines", "data_engineering").returncode == 0
     assert status(held).info.status == "KILLED"
     assert f"process {held['pid']} had ended" in status(held).data.tags["killed.found_dead"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_an_unreachable_tracking_server_is_one_masked_line_in_seconds(project):

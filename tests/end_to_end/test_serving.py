@@ -4,12 +4,8 @@ the same keypoints as ``predict``, and a 400 with one clear message for each bad
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,6 +17,7 @@ import pandas as pd
 import pytest
 
 from facial_keypoints.domain.keypoints import COLUMNS
+from facial_keypoints.tools.benchmark import served_model
 from tests.end_to_end.conftest import FOLDS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("trained_demo")]
@@ -80,46 +77,11 @@ def test_loaded_in_process_it_answers_as_predict(version, test_faces, predicted)
     np.testing.assert_allclose(answer.to_numpy(), predicted.to_numpy(), atol=1e-3)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(version: str, trained_demo: Path) -> Iterator[str]:
+def server(version: str) -> Iterator[str]:
     """``mlflow models serve`` on the registered version, in its own process group."""
-    port = _free_port()
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "models", "serve", "-m", f"models:/{NAME}/{version}"]
-        + ["--env-manager", "local", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=trained_demo,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_S
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/ping", timeout=2):
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.poll() is not None else ""
-                    pytest.fail(f"the server did not start: {output[-2000:]}")
-                time.sleep(0.5)
+    with served_model(f"models:/{NAME}/{version}", start_s=SERVER_START_S) as url:
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def post(url: str, body: bytes) -> tuple[int, dict]:

@@ -136,6 +136,7 @@ class TrackingHook:
         self._open = False
         self._unrecorded: list[tuple[str, Callable[[], Any]]] = []
         self.rebuild: str | None = None
+        self._sha256: dict[str, str] = {}  # of the raw files this run read, by dataset
 
     @property
     def run_id(self) -> str | None:
@@ -184,7 +185,7 @@ class TrackingHook:
     ) -> None:
         """Start the MLflow run; record the parameters, the code and the package versions."""
         self.rebuild = None
-        self._unrecorded = []
+        self._unrecorded, self._sha256 = [], {}
         self._started = time.perf_counter()
         if self._lifecycle is None:
             return
@@ -258,7 +259,8 @@ class TrackingHook:
             import mlflow  # noqa: PLC0415
 
             path = Path(dataset.filepath)
-            tag = f"{path.name} sha256:{run_record.sha256(path)}"
+            self._sha256[dataset_name] = digest = run_record.sha256(path)
+            tag = f"{path.name} sha256:{digest}"
             run_id = self.run_id
             self._record(
                 f"the fingerprint of {path.name}",
@@ -447,9 +449,12 @@ class TrackingHook:
 
     def _estimate_basis(self, catalog: DataCatalog) -> str:
         """What a served model's estimate can be compared with: the training file and the folds'
-        grouping (estimates on other data, or grouped otherwise, are not comparable)."""
-        training = Path(catalog.get("training_raw").filepath)
-        fingerprint = run_record.sha256(training) if training.is_file() else "missing"
+        grouping (estimates on other data, or grouped otherwise, are not comparable). The file is
+        hashed once a run: when it was read, or here if the run did not read it."""
+        fingerprint = self._sha256.get("training_raw")
+        if fingerprint is None:
+            training = Path(catalog.get("training_raw").filepath)
+            fingerprint = run_record.sha256(training) if training.is_file() else "missing"
         return f"training {fingerprint[:16]}; cv.groups {self._checked.parameters['cv'].groups}"
 
     def _tracked(self, dataset_name: str) -> tuple[Any, dict[str, Any]]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import importlib.metadata
 import logging
-import re
 import tempfile
 import threading
 from pathlib import Path, PurePosixPath
@@ -31,6 +30,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.types import ColSpec, Schema
+from packaging.requirements import Requirement  # MLflow's own dependency
 
 import facial_keypoints
 from facial_keypoints import nn
@@ -131,10 +131,11 @@ class KeypointsModel(KedroPipelineModel):
 
 def requirements() -> list[str]:
     """Every dependency of the package, pinned at its installed version, and the Keras backend's."""
-    names = {
-        re.split(r"[\s;<>=~!\[]", requirement, maxsplit=1)[0]
-        for requirement in importlib.metadata.requires(facial_keypoints.__name__) or []
-        if "extra ==" not in requirement
+    declared = map(Requirement, importlib.metadata.requires(facial_keypoints.__name__) or [])
+    names = {  # not the extras' (dev, pictures)
+        requirement.name
+        for requirement in declared
+        if requirement.marker is None or requirement.marker.evaluate({"extra": ""})
     }
     backend = nn.devices.backend()
     names |= {"jax", "jaxlib"} if backend == "jax" else {backend}
@@ -149,9 +150,10 @@ def requirements() -> list[str]:
 
 def log_served_model(
     pipeline: PipelineML, catalog: DataCatalog, serving: ServingParams, basis: str
-) -> ModelVersion:
+) -> str:
     """Log ``pipeline``'s inference with the artefacts of this run as one MLflow model in the
-    active run, register it under ``serving.model_name`` and tag the version with its estimate."""
+    active run, register it under ``serving.model_name`` and tag the version with its estimate;
+    the version."""
     model = KeypointsModel(pipeline.inference, catalog, pipeline.input_name)
     with tempfile.TemporaryDirectory() as folder:
         info: ModelInfo = mlflow.pyfunc.log_model(
@@ -181,7 +183,7 @@ def log_served_model(
         serving.model_name,
         version,
     )
-    return client.get_model_version(serving.model_name, version)
+    return version
 
 
 def best_version(name: str, basis: str) -> ModelVersion | None:

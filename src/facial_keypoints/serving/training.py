@@ -29,40 +29,6 @@ class ServedTraining(PipelineML):
         except KedroMlflowPipelineMLError:  # it trains some of it, but reads the rest from nowhere
             return Pipeline(pipeline.nodes)
 
-    # kedro-viz, and Kedro's hints on how to resume a failed run, take parts of a pipeline by these:
-    # the part is a plain pipeline, as kedro-mlflow's own returns, without its warning each time.
-    def only_nodes(self, *node_names: str) -> Pipeline:
-        """The nodes named, as a plain pipeline."""
-        return self.training.only_nodes(*node_names)
-
-    def only_nodes_with_namespaces(self, node_namespaces: list[str]) -> Pipeline:
-        """The nodes of these namespaces, as a plain pipeline."""
-        return self.training.only_nodes_with_namespaces(node_namespaces)
-
-    def only_nodes_with_inputs(self, *inputs: str) -> Pipeline:
-        """The nodes that read these datasets, as a plain pipeline."""
-        return self.training.only_nodes_with_inputs(*inputs)
-
-    def only_nodes_with_outputs(self, *outputs: str) -> Pipeline:
-        """The nodes that write these datasets, as a plain pipeline."""
-        return self.training.only_nodes_with_outputs(*outputs)
-
-    def __add__(self, other: Pipeline) -> Pipeline:
-        """Itself beside an empty pipeline (how Kedro starts a run); else the plain sum."""
-        return self if not other.nodes else self.training + other
-
-    def __radd__(self, other: Pipeline) -> Pipeline:
-        """Itself after an empty pipeline (how Kedro starts a run); else the plain sum."""
-        return self if not other.nodes else other + self.training
-
-    def __sub__(self, other: Pipeline) -> Pipeline:
-        """Its nodes less ``other``'s, as a plain pipeline."""
-        return self.training - other
-
-    def __or__(self, other: Pipeline) -> Pipeline:
-        """Its nodes and ``other``'s, as a plain pipeline."""
-        return self.training | other
-
 
 def served(training: Pipeline, inference: Pipeline, input_name: str) -> ServedTraining:
     """``training``, whose tracked runs log ``inference`` with their artefacts as one MLflow model:

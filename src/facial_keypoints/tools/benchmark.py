@@ -23,15 +23,19 @@ The table is printed and written to ``data/08_reporting/benchmark.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,14 +101,19 @@ def single_face_latency(
     predict: Callable[[np.ndarray], Any], pixels: np.ndarray, warmup: int = 100, calls: int = 1000
 ) -> dict[str, float]:
     """p50/p99 milliseconds of ``predict`` on one face (N=1 batches), after ``warmup`` calls."""
+    return latency_ms(call_seconds(lambda i: predict(pixels[i % len(pixels)][None]), warmup, calls))
+
+
+def call_seconds(call: Callable[[int], Any], warmup: int, calls: int) -> list[float]:
+    """The wall time of each of ``calls`` calls ``call(i)``, after ``warmup`` untimed ones."""
     for i in range(warmup):
-        predict(pixels[i % len(pixels)][None])
+        call(i)
     seconds = []
     for i in range(calls):
         start = time.perf_counter()
-        predict(pixels[i % len(pixels)][None])
+        call(i)
         seconds.append(time.perf_counter() - start)
-    return latency_ms(seconds)
+    return seconds
 
 
 def benchmark_prediction(catalog: Any, repeats: int) -> dict[str, Any]:
@@ -203,14 +212,7 @@ SERVING_BATCHES = (1, 64)
 
 def request_latency(call: Callable[[], Any], requests: int, warmup: int = 3) -> dict[str, float]:
     """p50/p95 milliseconds of ``call`` after ``warmup`` calls (each batch size compiles once)."""
-    for _ in range(warmup):
-        call()
-    seconds = []
-    for _ in range(requests):
-        start = time.perf_counter()
-        call()
-        seconds.append(time.perf_counter() - start)
-    p50, p95 = np.percentile(seconds, [50, 95])
+    p50, p95 = np.percentile(call_seconds(lambda _: call(), warmup, requests), [50, 95])
     return {"p50_ms": 1000 * float(p50), "p95_ms": 1000 * float(p95)}
 
 
@@ -224,70 +226,64 @@ def benchmark_serving(uri: str, images: list[str], requests: int) -> dict[str, A
 
     model = mlflow.pyfunc.load_model(uri)
     serving = model.unwrap_python_model()._loaded["params:serving"]
+    frames = {faces: pd.DataFrame({"Image": (images * faces)[:faces]}) for faces in SERVING_BATCHES}
     results: dict[str, Any] = {"uri": uri}
-    for faces in SERVING_BATCHES:
-        frame = pd.DataFrame({"Image": (images * faces)[:faces]})
+    for faces, frame in frames.items():
         results[f"in_process_{faces}"] = request_latency(lambda f=frame: model.predict(f), requests)
         results[f"parse_{faces}"] = request_latency(
             lambda f=frame: read_request(f, serving), requests
         )
-    with _served(uri) as url:
-        for faces in SERVING_BATCHES:
-            body = json.dumps(
-                {"dataframe_split": {"columns": ["Image"], "data": [[i] for i in images[:faces]]}}
-            ).encode()
+    with served_model(uri) as url:
+        for faces, frame in frames.items():
+            body = json.dumps({"dataframe_split": frame.to_dict(orient="split", index=False)})
             results[f"rest_{faces}"] = request_latency(lambda b=body: _post(url, b), requests)
             results[f"rest_{faces}"]["request_kib"] = len(body) / 1024
     return results
 
 
-class _served:
-    """``mlflow models serve`` on ``uri`` in its own process group, for a ``with`` block."""
-
-    def __init__(self, uri: str) -> None:
-        self.uri = uri
-
-    def __enter__(self) -> str:
-        import signal  # noqa: PLC0415, F401 - used in __exit__
-        import socket  # noqa: PLC0415
-        import urllib.request  # noqa: PLC0415
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mlflow", "models", "serve", "-m", self.uri]
-            + ["--env-manager", "local", "--port", str(port)],
+@contextlib.contextmanager
+def served_model(uri: str, start_s: float = 300) -> Iterator[str]:
+    """``mlflow models serve --env-manager local`` on ``uri`` in its own process group, for a
+    ``with`` block: its URL; stopped by its process group at the end."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # its uvicorn
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mlflow", "models", "serve", "-m", uri]
+            + ["--env-manager", "local", "--host", "127.0.0.1", "--port", str(port)],
             env={**os.environ, "PATH": path},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         url = f"http://127.0.0.1:{port}"
-        for _ in range(600):
+        try:
+            deadline = time.monotonic() + start_s
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/ping", timeout=2):
+                        break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        said = log.read().decode(errors="replace")[-2000:]
+                        raise RuntimeError(f"mlflow models serve -m {uri} did not start: {said}")
+                    time.sleep(0.5)
+            yield url
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
             try:
-                with urllib.request.urlopen(f"{url}/ping", timeout=2):
-                    return url
-            except OSError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.5)
-        self.__exit__()
-        raise RuntimeError(f"mlflow models serve -m {self.uri} did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        import signal  # noqa: PLC0415
-
-        os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait()
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
-def _post(url: str, body: bytes) -> bytes:
-    import urllib.request  # noqa: PLC0415
-
+def _post(url: str, body: str) -> bytes:
     request = urllib.request.Request(
-        f"{url}/invocations", data=body, headers={"Content-Type": "application/json"}
+        f"{url}/invocations", data=body.encode(), headers={"Content-Type": "application/json"}
     )
     with urllib.request.urlopen(request, timeout=300) as response:
         return response.read()

@@ -110,7 +110,7 @@ def average_folds(fold_predictions: dict[str, np.ndarray]) -> pd.DataFrame:
 def keypoints_table(predictions: pd.DataFrame) -> pd.DataFrame:
     """The served answer: the 30 keypoint columns of each face, in its order, clipped to [0, 96]
     as the submission is."""
-    return predictions[list(COLUMNS)].clip(0.0, float(IMAGE_SIZE)).astype(np.float64)
+    return _inside_image(predictions[list(COLUMNS)]).astype(np.float64)
 
 
 def make_submission(test_predictions: pd.DataFrame, id_lookup: pd.DataFrame) -> pd.DataFrame:
@@ -119,10 +119,16 @@ def make_submission(test_predictions: pd.DataFrame, id_lookup: pd.DataFrame) -> 
     rows = id_lookup[["RowId", "ImageId", "FeatureName"]].merge(
         long, on=["ImageId", "FeatureName"], how="left", validate="many_to_one"
     )
-    rows["Location"] = rows["Location"].clip(0.0, float(IMAGE_SIZE))
+    rows["Location"] = _inside_image(rows["Location"])
     submission = rows[["RowId", "Location"]]
     check_submission(submission, id_lookup)
     return submission
+
+
+def _inside_image(values: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
+    """Predicted coordinates clipped to the image, [0, 96], as the submission and the served model
+    give them."""
+    return values.clip(0.0, float(IMAGE_SIZE))
 
 
 def check_submission(submission: pd.DataFrame, id_lookup: pd.DataFrame) -> None:
