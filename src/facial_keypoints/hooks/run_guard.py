@@ -50,6 +50,15 @@ def _in_finaliser(frame: Any) -> bool:
     return False
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as Ctrl-C's KeyboardInterrupt is and handled the same way everywhere.
+
+    Not KeyboardInterrupt itself: CPython remembers a KeyboardInterrupt that escapes code run by
+    ``exec``/``eval`` of a string (as libraries that generate code run it) and then ends the process by
+    SIGINT, whatever exit status the run chose (exit code -2, not 1); it checks the exact class.
+    """
+
+
 #: Whether a SIGTERM waits for the SIGALRM that raises it again (a SIGALRM is ours only then).
 _deferred = {"sigterm": False}
 
@@ -63,7 +72,7 @@ def _interrupt(signum: int, frame: Any) -> None:
         signal.setitimer(signal.ITIMER_REAL, 0.05)  # SIGALRM comes back here
         return
     _deferred["sigterm"] = False
-    raise KeyboardInterrupt("stopped by SIGTERM")
+    raise Terminated("stopped by SIGTERM")
 
 
 class RunGuardHook:
