@@ -34,8 +34,12 @@ from kedro.utils import find_kedro_project
 
 from facial_keypoints import pipelines as pipelines_package
 from facial_keypoints.domain.params import check_block
+from facial_keypoints.pipelines import tune
 from facial_keypoints.pipelines.predict.pipeline import SERVING_INPUT, create_serving_pipeline
 from facial_keypoints.serving.training import served
+
+#: What the modelling pipeline reads from data_engineering (a study prepares it, then tunes).
+_PREPARED = {"training_clean", "folds", "flip_convention"}
 
 #: The configuration the pipelines are built from: the latest ProjectConfigLoader created.
 _configuration: dict[str, AbstractConfigLoader] = {}
@@ -69,8 +73,13 @@ def configured_folds() -> int:
     return check_block(configuration["parameters"], "cv").folds
 
 
+#: Pipeline packages built from other pipelines, by the registry: ``tune`` trains each trial with
+#: the modelling pipeline. Not part of ``submission``.
+COMPOSED = {tune.__name__.rpartition(".")[2]}
+
+
 def discover_pipelines(**kwargs: int) -> dict[str, Pipeline]:
-    """``create_pipeline(**kwargs)`` of every pipeline package, by package name.
+    """``create_pipeline(**kwargs)`` of every pipeline package but the composed ones, by name.
 
     Like Kedro's ``find_pipelines()``, but always all of them: ``submission`` needs every pipeline
     even when ``kedro run --pipelines submission`` asks Kedro's discovery for that name alone.
@@ -80,7 +89,7 @@ def discover_pipelines(**kwargs: int) -> dict[str, Pipeline]:
             f"{pipelines_package.__name__}.{module.name}"
         ).create_pipeline(**kwargs)
         for module in pkgutil.iter_modules(pipelines_package.__path__)
-        if module.ispkg
+        if module.ispkg and module.name not in COMPOSED
     }
 
 
@@ -88,7 +97,8 @@ def register_pipelines() -> dict[str, Pipeline]:
     """Register the project's pipelines, with as many fold namespaces as ``cv.folds`` asks for.
 
     ``submission`` (the default) runs everything a submission needs: parse, train, report, predict,
-    write. ``predict`` re-uses the models already trained, but always parses the current test.csv
+    write. ``tune`` runs an Optuna study whose trials each train as ``modelling`` does, on the
+    current training data (not part of ``submission``). ``predict`` re-uses the models already trained, but always parses the current test.csv
     and IdLookupTable.csv first (cheap), so its CSV never answers an older test set. The tracked
     runs of ``submission`` and ``modelling`` log what they trained as one MLflow model, which
     answers a table of faces as ``predict`` answers test.csv (:mod:`facial_keypoints.serving`).
@@ -98,6 +108,10 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines["submission"] = sum(pipelines.values(), Pipeline([]))
     current_test = pipelines["data_engineering"].to_outputs("test_faces", "id_lookup")
     pipelines["predict"] = current_test + pipelines["predict"]
+    trial = pipelines["modelling"]
+    pipelines["tune"] = pipelines["data_engineering"].to_outputs(*trial.inputs() & _PREPARED) + (
+        tune.create_pipeline(folds=folds, trial=trial)
+    )
     inference = create_serving_pipeline(folds=folds)
     for name in ("modelling", "submission"):
         pipelines[name] = served(pipelines[name], inference, SERVING_INPUT)

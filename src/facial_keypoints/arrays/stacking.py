@@ -51,6 +51,13 @@ def prepare_views(views: dict[str, np.ndarray], flip_tta: bool | str) -> dict[st
     return {name: (value + views[name + MIRRORED]) / 2 for name, value in plain.items()}
 
 
+def unfitted(views: dict[str, np.ndarray], flip_tta: bool | str) -> np.ndarray:
+    """Per coordinate, the plain mean of the views that predict it (flip TTA as ``flip_tta``, ``auto``
+    as true): what a combination gives before it is fitted, for scoring one fold on its own."""
+    prepared = prepare_views(views, flip_tta is not False)
+    return np.nanmean(np.stack(list(prepared.values())), axis=0)
+
+
 def fit_weights(
     views: dict[str, np.ndarray], truth: np.ndarray, flip_tta: bool | str
 ) -> dict[str, dict[str, float]]:

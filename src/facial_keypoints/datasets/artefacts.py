@@ -31,6 +31,7 @@ from kedro_datasets.json import JSONDataset
 from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import CSVDataset
 from kedro_datasets.text import TextDataset
+from kedro_datasets.yaml import YAMLDataset
 
 from facial_keypoints.domain.artefacts import SCHEMAS
 from facial_keypoints.domain.atomic import array_bytes, atomic_write
@@ -141,6 +142,15 @@ class AtomicJSONDataset(_AtomicLocalSave, JSONDataset):
 
     def _write(self, data: Any, path: Path) -> None:
         path.write_text(json.dumps(data, **self._save_args))
+
+
+class AtomicYAMLDataset(_AtomicLocalSave, YAMLDataset):
+    """kedro-datasets' ``yaml.YAMLDataset``, saved atomically (``save_args`` go to ``yaml.dump``)."""
+
+    def _write(self, data: Any, path: Path) -> None:
+        import yaml  # noqa: PLC0415 - as kedro-datasets imports it
+
+        path.write_text(yaml.dump(data, **self._save_args))
 
 
 class AtomicTextDataset(_AtomicLocalSave, TextDataset):

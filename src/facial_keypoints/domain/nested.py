@@ -30,3 +30,13 @@ def numbers(tree: Mapping[str, Any]) -> dict[str, float]:
         for key, value in flatten(tree).items()
         if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     }
+
+
+def replaced(tree: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``tree`` with each dotted key of ``values`` set (``{"a.b": 2}`` sets
+    ``tree["a"]["b"]``); the mappings on the way are copied, the rest is shared."""
+    copy = dict(tree)
+    for dotted, value in values.items():
+        head, _, rest = dotted.partition(".")
+        copy[head] = replaced(copy[head], {rest: value}) if rest else value
+    return copy

@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
+from facial_keypoints.domain import nested
 from facial_keypoints.domain.errors import InputDataError
 from facial_keypoints.domain.keypoints import IMAGE_SIZE, SPECIALIST_GROUPS
 
@@ -316,6 +317,77 @@ class ServingParams(Params):
     promote_best: bool
 
 
+# --- tune -------------------------------------------------------------------------------------
+
+#: The blocks a trial's training reads, so the only ones a search may change (``cv`` is left out:
+#: every trial is scored on the same folds).
+SEARCHABLE = ("training", "full_model", "architectures", "specialists", "combination")
+
+
+class NumberRange(Params):
+    """A searched number in [``low``, ``high``]; a whole number if the parameter is one."""
+
+    low: float
+    high: float
+    log: bool
+
+    @model_validator(mode="after")
+    def _ordered(self) -> NumberRange:
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log scale needs low > 0 (low is {self.low})")
+        return self
+
+
+class Choices(Params):
+    """A searched parameter that takes one of ``choices``."""
+
+    choices: list[Any] = Field(min_length=2)
+
+
+class SamplerParams(Params):
+    """``tune.sampler``: how the next trial's values are picked."""
+
+    name: Literal["tpe", "random"]
+    seed: int | None = Field(ge=0)
+    n_startup_trials: int = Field(ge=0)
+
+
+class PrunerParams(Params):
+    """``tune.pruner``: when a trial stops early, judged after each fold."""
+
+    name: Literal["median", "none"]
+    n_startup_trials: int = Field(ge=0)
+    n_warmup_steps: int = Field(ge=0)
+
+
+class TuneParams(Params):
+    """``tune``: the Optuna study of the ``tune`` pipeline and its search space."""
+
+    study_name: str = Field(min_length=1)
+    storage: str = Field(pattern=r"^[a-z][a-z0-9+]*://")
+    n_trials: int = Field(ge=1)
+    timeout: Positive | None
+    enqueue_base: bool
+    heartbeat_seconds: int = Field(ge=1)
+    retry_failed: int = Field(ge=0)
+    sampler: SamplerParams
+    pruner: PrunerParams
+    space: dict[str, NumberRange | Choices] = Field(min_length=1)
+
+    @field_validator("space")
+    @classmethod
+    def _searchable(cls, space: dict[str, Any]) -> dict[str, Any]:
+        for name in space:
+            if name.partition(".")[0] not in SEARCHABLE or "." not in name:
+                raise ValueError(
+                    f"{name!r} is not a parameter a trial trains with: name one as in --params, "
+                    f"under {', '.join(SEARCHABLE)}"
+                )
+        return space
+
+
 class RetentionParams(Params):
     """``retention``: which versions of the versioned artefacts pruning keeps."""
 
@@ -360,6 +432,7 @@ PARAMETERS: dict[str, type[Params]] = {
     "kaggle": KaggleParams,
     "retention": RetentionParams,
     "serving": ServingParams,
+    "tune": TuneParams,
 }
 
 _FIX = "Fix it in conf/ (parameters_*.yml) or in your --params."
@@ -417,7 +490,54 @@ def check_parameters(raw: dict[str, Any]) -> dict[str, Params]:
             f"{', '.join(PARAMETERS)}). Fix the name in conf/ or in your --params; a new block "
             "needs its model in PARAMETERS (src/facial_keypoints/domain/params.py)."
         )
-    return {key: check_block(raw, key) for key in PARAMETERS}
+    checked = {key: check_block(raw, key) for key in PARAMETERS}
+    check_space(raw, checked["tune"])
+    return checked
+
+
+def check_space(raw: dict[str, Any], tune: TuneParams) -> None:
+    """Raise :class:`ParameterError` unless every searched name is a parameter in ``raw`` and every
+    value the search may give it (both ends of a range, every choice) is allowed."""
+    for name, searched in tune.space.items():
+        where = f"Parameter tune.space.{name!r}"
+        current: Any = raw
+        for part in name.split("."):
+            if not isinstance(current, dict) or part not in current:
+                raise ParameterError(
+                    f"{where} names no parameter of conf/ (a typo?). Use a name as in --params, "
+                    f"e.g. full_model.optimizer.learning_rate. {_FIX}"
+                )
+            current = current[part]
+        if isinstance(searched, NumberRange) and not _is_number(current):
+            raise ParameterError(
+                f"{where} has a range, but its value in conf/ is {_shown(current)}, not a number: "
+                f"give it choices: [...] instead. {_FIX}"
+            )
+        block = name.partition(".")[0]
+        ends = (
+            searched.choices
+            if isinstance(searched, Choices)
+            else [whole_if(current, searched.low), whole_if(current, searched.high)]
+        )
+        for value in ends:
+            try:
+                check_block(nested.replaced(raw, {name: value}), block)
+            except ParameterError as exc:
+                raise ParameterError(f"{where}: the search may give it {value!r}. {exc}") from None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def is_whole(value: Any) -> bool:
+    """Whether a parameter's value is a whole number (not a boolean): a range over it is too."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def whole_if(current: Any, value: float) -> int | float:
+    """``value`` as a whole number if the parameter's value in conf/ (``current``) is one."""
+    return int(value) if is_whole(current) else value
 
 
 def check_block(raw: dict[str, Any], key: str) -> Params:

@@ -16,6 +16,7 @@ from facial_keypoints.domain import kaggle_client
 from facial_keypoints.domain.versions import folder_bytes
 from facial_keypoints.hooks.run_guard import RunGuardHook
 from facial_keypoints.hooks.tracking import TrackingHook
+from facial_keypoints.tuning import study
 
 
 class RunSummaryHook:
@@ -49,6 +50,10 @@ class RunSummaryHook:
                 f"\nOut-of-fold metrics ({_path(catalog, 'metrics')}):\n"
                 + catalog.load("metrics_table")
             )
+        if "best_params" in outputs:
+            trials, best = catalog.load("tune_trials"), catalog.load("best_params")
+            tune = catalog.load("params:tune")
+            click.echo("\n" + study.summary(trials, best, tune, _path(catalog, "best_params")))
         if "submission" in outputs:
             path = _path(catalog, "submission")
             rmse = catalog.load("combination")["oof_rmse"]

@@ -209,7 +209,10 @@ class TrackingHook:
             "the parameters",
             lambda: mlflow.log_params(
                 {
-                    **nested.flatten(self._checked.parameters),
+                    **{  # tune.storage may be a database URL with its password
+                        key: mask_credentials(value) if isinstance(value, str) else value
+                        for key, value in nested.flatten(self._checked.parameters).items()
+                    },
                     "run.env": run_params.get("env") or "local",
                     "run.pipelines": "+".join(pipelines),
                 }
