@@ -131,8 +131,10 @@ def test_a_bad_override_is_refused_up_front(raw):
 def test_the_kaggle_environment_trains_as_the_gpu_environment():
     kaggle, gpu = load_params("kaggle"), load_params("gpu")
     assert kaggle["training"].checkpoint_dir == "/kaggle/working/data/06_models/checkpoints"
+    assert kaggle["tune"].storage == "sqlite:////kaggle/working/data/06_models/tune.db"
     for params in (kaggle, gpu):
         params["training"] = changed(params["training"], checkpoint_dir="data root")
+        params["tune"] = changed(params["tune"], storage="sqlite:///data root")
     assert kaggle == gpu
     assert gpu["full_model"] != load_params()["full_model"]
 
@@ -151,3 +153,60 @@ def test_an_old_architecture_name_still_works_with_one_deprecation_line(raw, old
         messages
     )
     assert all("\n" not in message for message in messages)
+
+
+@pytest.mark.parametrize(
+    ("name", "searched", "message"),
+    [
+        (
+            "full_model.optimizer.learning_rat",
+            {"low": 0.001, "high": 0.01, "log": True},
+            "Parameter tune.space.'full_model.optimizer.learning_rat' names no parameter of conf/",
+        ),
+        (
+            "cv.seed",
+            {"low": 1, "high": 9, "log": False},
+            # cv is not searchable: every trial is scored on the same folds
+            "Parameter tune.space.'cv.seed' is not a parameter a trial trains with",
+        ),
+        (
+            "full_model.architecture",
+            {"low": 1, "high": 9, "log": False},
+            "Parameter tune.space.'full_model.architecture' has a range, but its value in conf/ "
+            "is 'compact', not a number",
+        ),
+        (
+            "architectures.compact.dropout",
+            {"low": 0.1, "high": 1.5, "log": False},
+            "Parameter tune.space.'architectures.compact.dropout': the search may give it 1.5. "
+            "Parameter architectures.compact.dropout = 1.5 is not allowed",
+        ),
+        (
+            "full_model.architecture",
+            {"choices": ["compact", "resnet"]},
+            "Parameter tune.space.'full_model.architecture': the search may give it 'resnet'.",
+        ),
+        (
+            "full_model.optimizer.learning_rate",
+            {"low": 0.0, "high": 0.01, "log": True},
+            "Parameter tune.space.'full_model.optimizer.learning_rate' = {'low': 0.0, 'high': "
+            "0.01, 'log': True} is not allowed: a log scale needs low > 0 (low is 0.0).",
+        ),
+    ],
+)
+def test_a_search_space_is_checked_against_the_parameters_it_searches(raw, name, searched, message):
+    raw["tune"]["space"] = {name: searched}
+    with pytest.raises(ParameterError) as info:
+        check_parameters(raw)
+    text = str(info.value)
+    assert text.startswith(message), text
+    assert "\n" not in text and text.endswith("or in your --params.")
+
+
+def test_a_search_space_over_whole_numbers_and_choices_is_accepted(raw):
+    raw["tune"]["space"] = {
+        "full_model.epochs": {"low": 5, "high": 40, "log": True},
+        "full_model.architecture": {"choices": ["compact", "heatmap_cnn"]},
+        "combination.flip_tta": {"choices": [True, False]},
+    }
+    assert set(check_parameters(raw)["tune"].space) == set(raw["tune"]["space"])

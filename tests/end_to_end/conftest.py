@@ -61,6 +61,25 @@ def kedro_run(
     )
 
 
+def start_run(project: Path, *args: str, log: str = "run.log") -> subprocess.Popen:
+    """``kedro run`` in the background, in its own process group, its output to ``log`` in the
+    project (a pipe nobody reads while it runs would fill up and stop it)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "kedro", "run", *args],
+        cwd=project,
+        stdout=(project / log).open("w"),
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "200"},
+        start_new_session=True,
+    )
+
+
+def output(project: Path, run: subprocess.Popen, log: str = "run.log") -> str:
+    """What ``run`` printed to ``log``, once it has ended."""
+    run.wait(timeout=600)
+    return (project / log).read_text()
+
+
 def one_specialist(project: Path, env: str) -> None:
     """Train one specialist group, not six, in ``env`` of a scratch project: the runs that check
     where files go or which backend ran need no more."""

@@ -8,7 +8,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,30 +17,18 @@ import pandas as pd
 import pytest
 
 from tests.conftest import latest
-from tests.end_to_end.conftest import free_port, kedro_run, make_project, one_specialist
+from tests.end_to_end.conftest import (
+    free_port,
+    kedro_run,
+    make_project,
+    one_specialist,
+    output,
+    start_run,
+)
 
 pytestmark = pytest.mark.slow
 
 QUICK = "full_model.epochs=2,specialists.epochs=1,training.verbose=0"
-
-
-def start_run(project: Path, *args: str) -> subprocess.Popen:
-    """``kedro run`` in the background, in its own process group, its output to ``run.log`` (a pipe
-    nobody reads while it runs would fill up and stop it)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "kedro", "run", *args],
-        cwd=project,
-        stdout=(project / "run.log").open("w"),
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "200"},
-        start_new_session=True,
-    )
-
-
-def output(project: Path, run: subprocess.Popen) -> str:
-    """What ``run`` printed, once it has ended."""
-    run.wait(timeout=600)
-    return (project / "run.log").read_text()
 
 
 def holding(project: Path, run: subprocess.Popen) -> dict:

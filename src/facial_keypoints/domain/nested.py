@@ -32,6 +32,14 @@ def numbers(tree: Mapping[str, Any]) -> dict[str, float]:
     }
 
 
+def plain(tree: Mapping[str, Any]) -> dict[str, Any]:
+    """``tree`` with its pydantic models as the plain values they were read from."""
+    return {
+        key: value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+        for key, value in tree.items()
+    }
+
+
 def replaced(tree: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``tree`` with each dotted key of ``values`` set (``{"a.b": 2}`` sets
     ``tree["a"]["b"]``); the mappings on the way are copied, the rest is shared."""

@@ -14,7 +14,9 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -346,6 +348,20 @@ class Choices(Params):
     choices: list[Any] = Field(min_length=2)
 
 
+def _entry_kind(entry: Any) -> str:
+    chosen = isinstance(entry, Choices) or (isinstance(entry, dict) and "choices" in entry)
+    return "choices" if chosen else "range"
+
+
+#: A searched parameter: a range or choices, told apart by its keys (one error, not one per kind).
+SearchSpaceEntry = Annotated[
+    Annotated[NumberRange, Tag("range")] | Annotated[Choices, Tag("choices")],
+    Discriminator(_entry_kind),
+]
+#: The discriminator's tags, left out of the location an error names.
+_TAGS = ("range", "choices")
+
+
 class SamplerParams(Params):
     """``tune.sampler``: how the next trial's values are picked."""
 
@@ -374,18 +390,7 @@ class TuneParams(Params):
     retry_failed: int = Field(ge=0)
     sampler: SamplerParams
     pruner: PrunerParams
-    space: dict[str, NumberRange | Choices] = Field(min_length=1)
-
-    @field_validator("space")
-    @classmethod
-    def _searchable(cls, space: dict[str, Any]) -> dict[str, Any]:
-        for name in space:
-            if name.partition(".")[0] not in SEARCHABLE or "." not in name:
-                raise ValueError(
-                    f"{name!r} is not a parameter a trial trains with: name one as in --params, "
-                    f"under {', '.join(SEARCHABLE)}"
-                )
-        return space
+    space: dict[str, SearchSpaceEntry] = Field(min_length=1)
 
 
 class RetentionParams(Params):
@@ -476,7 +481,8 @@ def _describe(key: str, errors: list[dict[str, Any]]) -> str:
         message = _plain(first)
     else:
         message = f"is not allowed: {_plain(first)}"
-    where = ".".join(str(part) for part in (key, *loc))
+    shown = [part for part in loc if part not in _TAGS]  # a search space's names have dots
+    where = ".".join(repr(part) if "." in str(part) else str(part) for part in (key, *shown))
     value = "" if first["type"] == "missing" else f" = {_shown(first['input'])}"
     return f"Parameter {where}{value} {message}. {_FIX}"
 
@@ -500,6 +506,11 @@ def check_space(raw: dict[str, Any], tune: TuneParams) -> None:
     value the search may give it (both ends of a range, every choice) is allowed."""
     for name, searched in tune.space.items():
         where = f"Parameter tune.space.{name!r}"
+        if name.partition(".")[0] not in SEARCHABLE:
+            raise ParameterError(
+                f"{where} is not a parameter a trial trains with: search parameters of "
+                f"{', '.join(SEARCHABLE)} (named as in --params). {_FIX}"
+            )
         current: Any = raw
         for part in name.split("."):
             if not isinstance(current, dict) or part not in current:

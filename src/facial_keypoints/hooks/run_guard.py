@@ -6,6 +6,9 @@ So a run holds an exclusive lock on ``<data_root>/.run.lock`` (``fcntl.flock``: 
 operating system when the process ends, however it ends) from before its first node to its end, and
 a second run in the same folder stops at once with one line naming the run that holds it. Runs of
 other environments (``--env demo`` writes ``data/demo``) or of other project copies run side by side.
+Workers of a study (``kedro run --pipelines tune``) share the folder with each other (a shared lock:
+their trials write no model, and what they write besides is the same file for all), never with
+another run.
 
 ``timeout``, ``docker stop`` and job schedulers end a process with SIGTERM; during a run it raises
 KeyboardInterrupt, as Ctrl-C does, so the run ends the same way (its MLflow run KILLED). A signal
@@ -33,6 +36,8 @@ from kedro.framework.hooks import hook_impl
 from facial_keypoints.domain.errors import InputDataError
 
 LOCK_NAME = ".run.lock"
+#: The pipeline whose runs share a data folder with each other: the workers of a study.
+SHARING = "tune"
 
 
 class ProjectBusyError(InputDataError):
@@ -103,8 +108,9 @@ class RunGuardHook:
         self._data_root.mkdir(parents=True, exist_ok=True)
         path = self._data_root / LOCK_NAME
         handle = path.open("a+")
+        mode = fcntl.LOCK_SH if run_params.get("pipeline_names") == [SHARING] else fcntl.LOCK_EX
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, mode | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             holder = _describe(handle.read())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import lazy_loader
@@ -31,12 +32,18 @@ logger = logging.getLogger(__name__)
 PARENT_RUN = "mlflow_parent_run_id"
 #: Complete trials before parameter importances mean anything (fANOVA compares trials).
 IMPORTANCE_TRIALS = 2
+#: The study's user attribute holding what its trials are scored on (folds, faces).
+SETUP = "setup"
 #: How long a worker that did not create the study waits for the creator's MLflow run id.
 PARENT_WAIT_S = 10.0
 
 
 class StudyUnavailable(InputDataError):
     """The study's storage cannot be opened; the message masks its credentials."""
+
+
+class StudyMismatch(InputDataError):
+    """A worker would score its trials on other folds or faces than the study's."""
 
 
 def _sampler(tune: TuneParams) -> optuna.samplers.BaseSampler:
@@ -64,15 +71,17 @@ def storage(tune: TuneParams) -> optuna.storages.RDBStorage:
     if tune.storage.startswith("sqlite:"):  # several processes write one file: wait, don't fail
         engine = {"connect_args": {"timeout": 60}}
     try:
-        return optuna.storages.RDBStorage(
-            tune.storage,
-            engine_kwargs=engine,
-            heartbeat_interval=tune.heartbeat_seconds,
-            grace_period=2 * tune.heartbeat_seconds,
-            failed_trial_callback=optuna.storages.RetryFailedTrialCallback(
-                max_retry=tune.retry_failed
-            ),
-        )
+        with warnings.catch_warnings():  # Optuna marks heartbeats experimental
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                tune.storage,
+                engine_kwargs=engine,
+                heartbeat_interval=tune.heartbeat_seconds,
+                grace_period=2 * tune.heartbeat_seconds,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                    max_retry=tune.retry_failed
+                ),
+            )
     except Exception as exc:  # a driver missing, a server down, bad credentials
         raise StudyUnavailable(
             f"The study storage {mask_credentials(tune.storage)} cannot be opened "
@@ -81,9 +90,12 @@ def storage(tune: TuneParams) -> optuna.storages.RDBStorage:
         ) from None
 
 
-def open_study(tune: TuneParams, base: dict[str, Any]) -> tuple[optuna.Study, bool]:
+def open_study(
+    tune: TuneParams, base: dict[str, Any], setup: dict[str, Any]
+) -> tuple[optuna.Study, bool]:
     """The study ``tune.study_name``, created by the first worker (which queues the ``base``
-    values as its first trial when ``enqueue_base``) and loaded by the others; and whether this
+    values as its first trial when ``enqueue_base``, and records ``setup``: what every trial must
+    be scored on) and loaded by the others, which must bring the same ``setup``; and whether this
     worker created it."""
     shared = storage(tune)
     options = {
@@ -95,10 +107,30 @@ def open_study(tune: TuneParams, base: dict[str, Any]) -> tuple[optuna.Study, bo
     try:  # the database decides which worker creates it: its study names are unique
         study = optuna.create_study(direction="minimize", **options)
     except optuna.exceptions.DuplicatedStudyError:
-        return optuna.load_study(**options), False
+        study = optuna.load_study(**options)
+        _check_setup(study, setup, tune)
+        return study, False
+    study.set_user_attr(SETUP, setup)
     if tune.enqueue_base:
         study.enqueue_trial(base, user_attrs={"base": True})
     return study, True
+
+
+def _check_setup(study: optuna.Study, setup: dict[str, Any], tune: TuneParams) -> None:
+    """Raise :class:`StudyMismatch` if the study's trials were scored on another setup."""
+    recorded = study.user_attrs.get(SETUP)
+    if recorded is None or recorded == setup:
+        return
+    differences = ", ".join(
+        f"{key} {recorded.get(key)!r} there, {setup.get(key)!r} here"
+        for key in sorted(set(recorded) | set(setup))
+        if recorded.get(key) != setup.get(key)
+    )
+    raise StudyMismatch(
+        f"The study {tune.study_name} in {mask_credentials(tune.storage)} scores its trials on "
+        f"other folds or faces ({differences}). Run this worker with the same parameters and "
+        "data, or start another study with --params tune.study_name=<new name>."
+    )
 
 
 def parent_run(study: optuna.Study, created: bool, own_run: str | None) -> str | None:
@@ -116,9 +148,14 @@ def parent_run(study: optuna.Study, created: bool, own_run: str | None) -> str |
 
 
 def base_values(tune: TuneParams, parameters: dict[str, Any]) -> dict[str, Any]:
-    """The searched parameters' values in conf/ (the base trial)."""
+    """The searched parameters' values in conf/ (the base trial); one that is not among its
+    choices is left for the sampler (a range may not hold it: Optuna then warns and uses it)."""
     flat = nested.flatten(parameters)
-    return {name: flat[name] for name in tune.space}
+    return {
+        name: flat[name]
+        for name, searched in tune.space.items()
+        if not isinstance(searched, Choices) or flat[name] in searched.choices
+    }
 
 
 def suggest(trial: optuna.Trial, tune: TuneParams, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -204,8 +241,6 @@ def importance_figure(study: optuna.Study) -> Figure:
 
 
 def _figure(plot: Any, study: optuna.Study) -> Figure:
-    import warnings  # noqa: PLC0415
-
     with warnings.catch_warnings():  # Optuna marks its matplotlib plots experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         axes = plot(study)

@@ -101,7 +101,9 @@ def study_runner(trial_pipeline: Pipeline, folds: int) -> Callable[..., Any]:
         tune: TuneParams,
     ) -> tuple[optuna.Study, pd.DataFrame]:
         """Run this worker's trials of the shared study; every trial of the study as a table."""
-        study, created = studies.open_study(tune, studies.base_values(tune, parameters))
+        parameters = nested.plain(parameters)  # Kedro hands the typed blocks in as models
+        setup = {**parameters["cv"], "faces": len(training_clean["ids"])}
+        study, created = studies.open_study(tune, studies.base_values(tune, parameters), setup)
         worker = f"{socket.gethostname()}:{os.getpid()}"
         checkpoints = Path(parameters["training"]["checkpoint_dir"]) / "tune" / tune.study_name
 
