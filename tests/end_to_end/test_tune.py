@@ -39,7 +39,7 @@ def tune_conf(project: Path, storage: str, **settings: object) -> None:
         f"  storage: '{storage}'",
         "  sampler: {name: random, seed: null, n_startup_trials: 0}",
         "  pruner: {name: none, n_startup_trials: 0, n_warmup_steps: 0}",
-        "  space: {full_model.optimizer.learning_rate: {low: 0.001, high: 0.004, log: true}}",
+        "  space: {full_model: {optimizer: {learning_rate: {low: 0.001, high: 0.004, log: true}}}}",
         *(f"  {key}: {value}" for key, value in settings.items()),
     ]
     (project / "conf" / "demo" / "parameters_tune.yml").write_text("\n".join(["tune:", *lines]))

@@ -348,6 +348,20 @@ class Choices(Params):
     choices: list[Any] = Field(min_length=2)
 
 
+_ENTRY_KEYS = {"low", "high", "log", "choices"}
+
+
+def _entries(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The search entries of a nested space by dotted name (an entry has low/high/log or choices)."""
+    found: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and value and not _ENTRY_KEYS & set(value):
+            found.update(_entries(value, f"{prefix}{key}."))
+        else:
+            found[f"{prefix}{key}"] = value
+    return found
+
+
 def _entry_kind(entry: Any) -> str:
     chosen = isinstance(entry, Choices) or (isinstance(entry, dict) and "choices" in entry)
     return "choices" if chosen else "range"
@@ -391,6 +405,13 @@ class TuneParams(Params):
     sampler: SamplerParams
     pruner: PrunerParams
     space: dict[str, SearchSpaceEntry] = Field(min_length=1)
+
+    @field_validator("space", mode="before")
+    @classmethod
+    def _by_name(cls, space: Any) -> Any:
+        """The space as written in conf/ (nested like the parameters, so that ``--params`` can
+        change one end of a range) by each searched parameter's dotted name."""
+        return _entries(space) if isinstance(space, dict) else space
 
 
 class RetentionParams(Params):
