@@ -47,6 +47,7 @@ class TrialRuns:
     def __init__(self, parent: str, study_name: str, storage: str) -> None:
         """Nest the trials' runs in the run ``parent``, tagged with the study's name and storage."""
         self.parent = parent
+        self.recorded: set[int] = set()
         self.tags = {
             "mlflow.parentRunId": parent,
             "optuna.study": study_name,
@@ -55,7 +56,10 @@ class TrialRuns:
         }
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        """Record ``trial``; a failure is a warning."""
+        """Record ``trial`` (once); a failure is a warning."""
+        if trial.number in self.recorded:
+            return
+        self.recorded.add(trial.number)
         try:
             self._record(trial)
         except Exception as exc:  # the store refused or went away: the study goes on

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 from matplotlib.figure import Figure
@@ -15,6 +16,13 @@ from tests.conftest import changed
 from tests.pipelines.conftest import FOLDS, run_in_memory, tiny_params
 
 PREPARED = ("training_clean", "folds", "flip_convention")
+
+# The study's orchestration has no backend of its own: the JAX pass of `make test` trains the
+# modelling pipeline it runs in tests/pipelines/modelling already.
+pytestmark = pytest.mark.skipif(
+    os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow",
+    reason="backend-free orchestration; runs in the TensorFlow pass",
+)
 
 
 def study_run(runs, tmp_path, **tune_changes) -> dict:

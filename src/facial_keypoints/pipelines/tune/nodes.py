@@ -141,13 +141,21 @@ def study_runner(trial_pipeline: Pipeline, folds: int) -> Callable[..., Any]:
         if parent is not None:
             callbacks.append(records.TrialRuns(parent, tune.study_name, tune.storage))
             records.tag_active_run(callbacks[0].tags)
-        study.optimize(
-            objective,
-            n_trials=tune.n_trials,
-            timeout=tune.timeout,
-            callbacks=callbacks,
-            gc_after_trial=True,
-        )
+        try:
+            study.optimize(
+                objective,
+                n_trials=tune.n_trials,
+                timeout=tune.timeout,
+                callbacks=callbacks,
+                gc_after_trial=True,
+            )
+        except BaseException:  # Optuna marked the trial failed, and calls no callback for it
+            failed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.FAIL,))
+            for callback in callbacks:
+                for trial in failed:
+                    if trial.user_attrs.get("worker") == worker:
+                        callback(study, trial)
+            raise
         return study, studies.trials_table(study)
 
     run_study.__name__ = run_study.__qualname__ = "run_study"
