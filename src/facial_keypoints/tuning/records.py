@@ -30,6 +30,20 @@ def active_run_id() -> str | None:
     return run.info.run_id if run is not None else None
 
 
+def known_run(run_id: str | None, fallback: str | None) -> str | None:
+    """``run_id`` if this worker's tracking store has it (workers on other machines may track in
+    stores of their own), else ``fallback``."""
+    if run_id is None or run_id == fallback:
+        return run_id
+    import mlflow  # noqa: PLC0415
+
+    try:
+        mlflow.MlflowClient().get_run(run_id)
+    except Exception:  # not in this store (or the store failed: the worker's own run is safer)
+        return fallback
+    return run_id
+
+
 def tag_active_run(tags: dict[str, str]) -> None:
     """Tag this worker's own run with the study (and the run its trials are nested in)."""
     import mlflow  # noqa: PLC0415

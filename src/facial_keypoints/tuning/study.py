@@ -135,11 +135,14 @@ def _check_setup(study: optuna.Study, setup: dict[str, Any], tune: TuneParams) -
 
 def parent_run(study: optuna.Study, created: bool, own_run: str | None) -> str | None:
     """The MLflow run the study's trial runs are nested in: the run of the worker that created the
-    study (recorded in the study), or ``own_run`` if that worker's run is not known in time."""
-    if created and own_run is not None:
+    study (recorded in the study), or ``own_run`` if that worker's run is not known in time; None
+    when this worker is not tracked (``own_run`` None): it records nothing."""
+    if own_run is None:
+        return None
+    if created:
         study.set_user_attr(PARENT_RUN, own_run)
         return own_run
-    deadline = time.monotonic() + (PARENT_WAIT_S if own_run is not None else 0)
+    deadline = time.monotonic() + PARENT_WAIT_S
     while True:
         parent = study.user_attrs.get(PARENT_RUN)
         if parent is not None or time.monotonic() >= deadline:

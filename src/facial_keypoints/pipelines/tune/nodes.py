@@ -137,7 +137,8 @@ def study_runner(trial_pipeline: Pipeline, folds: int) -> Callable[..., Any]:
             return combination["oof_rmse"]
 
         callbacks = []
-        parent = studies.parent_run(study, created, records.active_run_id())
+        own_run = records.active_run_id()
+        parent = records.known_run(studies.parent_run(study, created, own_run), own_run)
         if parent is not None:
             callbacks.append(records.TrialRuns(parent, tune.study_name, tune.storage))
             records.tag_active_run(callbacks[0].tags)
