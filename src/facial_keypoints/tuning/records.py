@@ -102,7 +102,7 @@ class TrialRuns:
             Metric("fold_rmse", value, end, step)
             for step, value in trial.intermediate_values.items()
         ]
-        if trial.value is not None:
+        if state == "COMPLETE":  # a pruned trial's value is its last fold's
             metrics.append(Metric("oof_rmse", trial.value, end, 0))
         metrics.append(Metric("seconds", (end - start) / 1000, end, 0))
         client.log_batch(

@@ -178,8 +178,8 @@ def suggest(trial: optuna.Trial, tune: TuneParams, parameters: dict[str, Any]) -
 
 
 def trials_table(study: optuna.Study) -> pd.DataFrame:
-    """One row per trial: number, state, value (out-of-fold RMSE), each fold's RMSE, the searched
-    values, seconds, and the worker that ran it."""
+    """One row per trial: number, state, value (the out-of-fold RMSE of a complete trial), each
+    fold's RMSE, the searched values, seconds, the worker that ran it, whether it is the base."""
     rows = []
     for trial in study.get_trials(deepcopy=False):
         end = trial.datetime_complete
@@ -190,7 +190,8 @@ def trials_table(study: optuna.Study) -> pd.DataFrame:
             {
                 "number": trial.number,
                 "state": trial.state.name,
-                "value": trial.value,
+                # Optuna gives a pruned trial its last fold's value: not an out-of-fold RMSE
+                "value": trial.value if trial.state.name == "COMPLETE" else None,
                 **{f"fold_{step}_rmse": value for step, value in trial.intermediate_values.items()},
                 **trial.params,
                 "seconds": seconds,
