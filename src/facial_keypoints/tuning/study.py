@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 #: The study's user attribute naming the MLflow run its trials' runs are nested in.
 PARENT_RUN = "mlflow_parent_run_id"
+#: What a trial's value is, in the plots.
+TARGET = "Out-of-fold RMSE (px)"
 #: Complete trials before parameter importances mean anything (fANOVA compares trials).
 IMPORTANCE_TRIALS = 2
 #: The study's user attribute holding what its trials are scored on (folds, faces).
@@ -247,7 +249,7 @@ def importance_figure(study: optuna.Study) -> Figure:
 def _figure(plot: Any, study: optuna.Study) -> Figure:
     with warnings.catch_warnings():  # Optuna marks its matplotlib plots experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        axes = plot(study)
+        axes = plot(study, target_name=TARGET)
     figure = axes.figure
     figure.set_size_inches(9, 5)
     figure.tight_layout()
