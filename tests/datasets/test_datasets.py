@@ -20,6 +20,7 @@ from facial_keypoints.datasets import (
     ArtefactError,
     AtomicCSVDataset,
     AtomicJSONDataset,
+    AtomicYAMLDataset,
     KaggleCSVDataset,
     KerasModelDataset,
     NpzDataset,
@@ -148,6 +149,7 @@ def test_npz_save_args_compress_and_load_args_reach_numpy(tmp_path):
     [
         (AtomicCSVDataset, pd.DataFrame({"RowId": [1]}), "csv"),
         (AtomicJSONDataset, {"a": 1}, "json"),
+        (AtomicYAMLDataset, {"a": {"b": 0.5}}, "yml"),
         (NpzDataset, {"a": np.ones(2)}, "npz"),
     ],
 )
@@ -187,6 +189,10 @@ def test_json_and_csv_previews_for_kedro_viz(tmp_path):
     document = AtomicJSONDataset(filepath=str(tmp_path / "m.json"))
     document.save({"val_rmse": 1.3})
     assert json.loads(document.preview()) == {"val_rmse": 1.3}
+    best = AtomicYAMLDataset(filepath=str(tmp_path / "best_params.yml"))
+    best.save({"full_model": {"epochs": 40}})
+    assert best.load() == {"full_model": {"epochs": 40}}
+    assert json.loads(best.preview()) == {"full_model": {"epochs": 40}}
 
 
 def test_nothing_to_preview_before_a_run_writes_the_file(tmp_path):
@@ -198,6 +204,7 @@ def test_nothing_to_preview_before_a_run_writes_the_file(tmp_path):
         is None
     )
     assert NpzDataset(filepath=str(missing / "a.npz")).preview() is None
+    assert AtomicYAMLDataset(filepath=str(missing / "best_params.yml")).preview() is None
     assert PlotDataset(filepath=str(missing / "p.png")).preview() is None
     assert KaggleCSVDataset(filepath=str(missing / "training.csv")).preview() is None
     # kedro viz reads the kind of preview from the annotation, which the wrapper keeps.

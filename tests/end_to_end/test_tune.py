@@ -45,6 +45,16 @@ def tune_conf(project: Path, storage: str, **settings: object) -> None:
     (project / "conf" / "demo" / "parameters_tune.yml").write_text("\n".join(["tune:", *lines]))
 
 
+def training(storage: str) -> bool:
+    """Whether a trial of the study at ``storage`` is running with its values drawn (training)."""
+    if not Path(storage.removeprefix("sqlite:///")).exists():
+        return False
+    running = optuna.load_study(study_name=STUDY, storage=storage).get_trials(
+        states=(optuna.trial.TrialState.RUNNING,)
+    )
+    return any(trial.params for trial in running)
+
+
 def mlflow_runs(store: str) -> list:
     """Every MLflow run of the store at ``store``."""
     client = mlflow.MlflowClient(store)
@@ -98,9 +108,7 @@ def test_a_worker_killed_mid_trial_loses_nothing(project, own_mlflow_store):
     args = ("--env", "demo", "--pipelines", "tune", "--params")
     killed = start_run(project, *args, f"{QUICK},full_model.epochs=50", log="killed.log")
     deadline = time.monotonic() + 300
-    while not (project / "study.db").exists() or not optuna.load_study(
-        study_name=STUDY, storage=storage
-    ).get_trials(states=(optuna.trial.TrialState.RUNNING,)):
+    while not training(storage):
         assert time.monotonic() < deadline and killed.poll() is None, output(
             project, killed, "killed.log"
         )

@@ -147,6 +147,8 @@ class AtomicJSONDataset(_AtomicLocalSave, JSONDataset):
 class AtomicYAMLDataset(_AtomicLocalSave, YAMLDataset):
     """kedro-datasets' ``yaml.YAMLDataset``, saved atomically (``save_args`` go to ``yaml.dump``)."""
 
+    preview = once_written(YAMLDataset.preview)
+
     def _write(self, data: Any, path: Path) -> None:
         import yaml  # noqa: PLC0415 - as kedro-datasets imports it
 

@@ -34,10 +34,14 @@ from facial_keypoints.tuning import study as studies
 if TYPE_CHECKING:
     import optuna
     import pandas as pd
-    from matplotlib.figure import Figure
 else:
     optuna = lazy_loader.load("optuna")
     pd = lazy_loader.load("pandas")
+
+#: An Optuna study and a matplotlib figure, named for the nodes' type hints: Kedro and kedro-viz
+#: read those hints, and Optuna and matplotlib are imported when a node runs, not then.
+Study = Any
+Figure = Any
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +103,7 @@ def study_runner(trial_pipeline: Pipeline, folds: int) -> Callable[..., Any]:
         flip_convention: dict[str, Any],
         parameters: dict[str, Any],
         tune: TuneParams,
-    ) -> tuple[optuna.Study, pd.DataFrame]:
+    ) -> tuple[Study, pd.DataFrame]:
         """Run this worker's trials of the shared study; every trial of the study as a table."""
         parameters = nested.plain(parameters)  # Kedro hands the typed blocks in as models
         setup = {**parameters["cv"], "faces": len(training_clean["ids"])}
@@ -163,7 +167,7 @@ def study_runner(trial_pipeline: Pipeline, folds: int) -> Callable[..., Any]:
     return run_study
 
 
-def best_parameters(study: optuna.Study) -> dict[str, Any]:
+def best_parameters(study: Study) -> dict[str, Any]:
     """The best trial's values as parameter blocks, ready for conf/local/ (empty if none completed)."""
     if not studies.has_complete_trial(study):
         logger.warning("No trial of the study completed yet: best_params.yml is empty.")
@@ -171,11 +175,11 @@ def best_parameters(study: optuna.Study) -> dict[str, Any]:
     return studies.best_values(study)
 
 
-def plot_history(study: optuna.Study) -> Figure:
+def plot_history(study: Study) -> Figure:
     """Each trial's out-of-fold RMSE and the best so far (Optuna's optimization history)."""
     return studies.history_figure(study)
 
 
-def plot_importances(study: optuna.Study) -> Figure:
+def plot_importances(study: Study) -> Figure:
     """How much each searched parameter mattered (Optuna's fANOVA importances)."""
     return studies.importance_figure(study)
