@@ -10,8 +10,11 @@ name no project class.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+import threading
+from collections.abc import Iterator
 
 #: Messages dropped, by logger: text any of them contains.
 THIRD_PARTY_NOISE: dict[str, tuple[str, ...]] = {
@@ -49,6 +52,11 @@ SPAWNED_NOISE = ("ORJSONResponse is deprecated",)
 
 DATASET_IO = ("Loading data from ", "Saving data to ")
 
+#: Kedro's loggers of per-node lines: a node starting, a runner's progress.
+NODE_LINES = ("kedro.pipeline.node", "kedro.runner.sequential_runner")
+#: Whether this thread runs nodes inside something that logs its own progress.
+_inner = threading.local()
+
 
 class _DropThirdPartyNoise(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
@@ -77,3 +85,21 @@ def quiet_logs() -> None:
 def _add_once(logger: logging.Logger, new: logging.Filter) -> None:
     if not any(type(existing) is type(new) for existing in logger.filters):
         logger.addFilter(new)
+
+
+class _DropInnerNodeLines(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not getattr(_inner, "active", False)
+
+
+@contextlib.contextmanager
+def inner_node_lines_dropped() -> Iterator[None]:
+    """Kedro's INFO lines of nodes run inside a node or a request (a study's trials, the served
+    model's answer) left out, in this thread only: the caller logs its own progress."""
+    for name in NODE_LINES:
+        _add_once(logging.getLogger(name), _DropInnerNodeLines())
+    _inner.active = True
+    try:
+        yield
+    finally:
+        _inner.active = False

@@ -75,7 +75,7 @@ def configured_folds() -> int:
 
 #: Pipeline packages built from other pipelines, by the registry: ``tune`` trains each trial with
 #: the modelling pipeline. Not part of ``submission``.
-COMPOSED = {tune.__name__.rpartition(".")[2]}
+COMPOSED = {"tune"}
 
 
 def discover_pipelines(**kwargs: int) -> dict[str, Pipeline]:
@@ -98,8 +98,9 @@ def register_pipelines() -> dict[str, Pipeline]:
 
     ``submission`` (the default) runs everything a submission needs: parse, train, report, predict,
     write. ``tune`` runs an Optuna study whose trials each train as ``modelling`` does, on the
-    current training data (not part of ``submission``). ``predict`` re-uses the models already trained, but always parses the current test.csv
-    and IdLookupTable.csv first (cheap), so its CSV never answers an older test set. The tracked
+    current training data (not part of ``submission``). ``predict`` re-uses the models already
+    trained, but always parses the current test.csv and IdLookupTable.csv first (cheap), so its
+    CSV never answers an older test set. The tracked
     runs of ``submission`` and ``modelling`` log what they trained as one MLflow model, which
     answers a table of faces as ``predict`` answers test.csv (:mod:`facial_keypoints.serving`).
     """

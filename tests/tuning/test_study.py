@@ -68,7 +68,7 @@ def test_a_trial_gets_whole_numbers_and_choices_as_the_space_says(params, raw, t
     }
     tune = check_block(raw, "tune")
     assert set(tune.space) == {"full_model.epochs", "combination.flip_tta"}
-    values = studies.suggest(optuna.create_study().ask(), tune, raw)
+    values = studies.suggest(optuna.create_study().ask(), tune, studies.base_values(tune, raw))
     assert isinstance(values["full_model.epochs"], int) and 5 <= values["full_model.epochs"] <= 40
     assert values["combination.flip_tta"] in (True, False)
 

@@ -17,6 +17,12 @@ def subset(faces: Faces, rows: np.ndarray) -> Faces:
     return {key: value[rows] for key, value in faces.items()}
 
 
+def by_ids(faces: Faces, ids: np.ndarray) -> Faces:
+    """The faces with the given ids, in that order (e.g. the truth of out-of-fold predictions)."""
+    row = {int(face_id): i for i, face_id in enumerate(faces["ids"])}
+    return subset(faces, np.array([row[int(face_id)] for face_id in ids]))
+
+
 def concatenate(parts: list[Faces]) -> Faces:
     """Stack several sets of faces into one."""
     return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}

@@ -1,23 +1,29 @@
-"""Nested values as one level of dotted keys, as MLflow records parameters and metrics."""
+"""Nested values as one level of dotted keys (as MLflow records parameters and metrics, and as
+``--params`` names a parameter), and back."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
 
-def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(
+    tree: Mapping[str, Any],
+    prefix: str = "",
+    leaf: Callable[[Mapping[str, Any]], bool] = lambda mapping: False,
+) -> dict[str, Any]:
     """Nested mappings and pydantic models as one level of dotted keys: ``{"a": {"b": 1}}`` ->
-    ``{"a.b": 1}``; other values (lists included) are leaves."""
+    ``{"a.b": 1}``; other values (lists included), empty mappings and mappings that ``leaf``
+    accepts are leaves."""
     flat: dict[str, Any] = {}
     for key, item in tree.items():
         name = f"{prefix}{key}"
         value = item.model_dump(mode="json") if isinstance(item, BaseModel) else item
-        if isinstance(value, Mapping) and value:
-            flat.update(flatten(value, f"{name}."))
+        if isinstance(value, Mapping) and value and not leaf(value):
+            flat.update(flatten(value, f"{name}.", leaf))
         else:
             flat[name] = value
     return flat
@@ -40,11 +46,24 @@ def plain(tree: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def replaced(tree: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``tree`` with each dotted key of ``values`` set (``{"a.b": 2}`` sets
-    ``tree["a"]["b"]``); the mappings on the way are copied, the rest is shared."""
-    copy = dict(tree)
-    for dotted, value in values.items():
-        head, _, rest = dotted.partition(".")
-        copy[head] = replaced(copy[head], {rest: value}) if rest else value
-    return copy
+def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted keys as nested mappings: ``{"a.b": 1}`` -> ``{"a": {"b": 1}}``."""
+    tree: dict[str, Any] = {}
+    for name, value in flat.items():
+        *path, last = name.split(".")
+        branch = tree
+        for part in path:
+            branch = branch.setdefault(part, {})
+        branch[last] = value
+    return tree
+
+
+def merged(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``update`` merged in, nested mappings key by key (copied, never changed)."""
+    result = dict(base)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result

@@ -292,7 +292,7 @@ class SpecialistsParams(ModelTrainingParams):
     def for_group(self, group: str) -> ModelTrainingParams:
         """The training settings of one group: the shared ones with its overrides on top."""
         shared = ModelTrainingParams.model_fields
-        merged = _merge(self.model_dump(include=set(shared)), self.overrides.get(group, {}))
+        merged = nested.merged(self.model_dump(include=set(shared)), self.overrides.get(group, {}))
         return ModelTrainingParams.model_validate(merged)
 
 
@@ -351,15 +351,9 @@ class Choices(Params):
 _ENTRY_KEYS = {"low", "high", "log", "choices"}
 
 
-def _entries(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """The search entries of a nested space by dotted name (an entry has low/high/log or choices)."""
-    found: dict[str, Any] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict) and value and not _ENTRY_KEYS & set(value):
-            found.update(_entries(value, f"{prefix}{key}."))
-        else:
-            found[f"{prefix}{key}"] = value
-    return found
+def _is_entry(mapping: Any) -> bool:
+    """Whether a mapping of a search space is one searched parameter (not a block of them)."""
+    return bool(_ENTRY_KEYS & set(mapping))
 
 
 def _entry_kind(entry: Any) -> str:
@@ -411,7 +405,7 @@ class TuneParams(Params):
     def _by_name(cls, space: Any) -> Any:
         """The space as written in conf/ (nested like the parameters, so that ``--params`` can
         change one end of a range) by each searched parameter's dotted name."""
-        return _entries(space) if isinstance(space, dict) else space
+        return nested.flatten(space, leaf=_is_entry) if isinstance(space, dict) else space
 
 
 class RetentionParams(Params):
@@ -432,17 +426,6 @@ def _new_name(name: Any, where: str) -> Any:
         stacklevel=2,
     )
     return new
-
-
-def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``update`` merged in, nested dicts key by key."""
-    merged = dict(base)
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 #: Every top-level parameter block, by its key in conf/.
@@ -553,7 +536,7 @@ def check_space(raw: dict[str, Any], tune: TuneParams) -> None:
         )
         for value in ends:
             try:
-                check_block(nested.replaced(raw, {name: value}), block)
+                check_block(nested.merged(raw, nested.unflatten({name: value})), block)
             except ParameterError as exc:
                 raise ParameterError(f"{where}: the search may give it {value!r}. {exc}") from None
 

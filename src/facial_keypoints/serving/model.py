@@ -19,7 +19,6 @@ import copy
 import importlib.metadata
 import logging
 import tempfile
-import threading
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +32,7 @@ from mlflow.types import ColSpec, Schema
 from packaging.requirements import Requirement  # MLflow's own dependency
 
 import facial_keypoints
-from facial_keypoints import nn
+from facial_keypoints import logs, nn
 from facial_keypoints.domain.errors import RequestError
 from facial_keypoints.domain.keypoints import COLUMNS, IMAGE_COLUMN
 from facial_keypoints.domain.params import check_block
@@ -59,17 +58,6 @@ BEST = "best"
 RMSE_TAG, BASIS_TAG = "estimate.oof_rmse", "estimate.basis"
 
 
-#: Whether this thread is answering a request (Kedro logs a line per node run, per request).
-_answering = threading.local()
-
-
-class _QuietWhileAnswering(logging.Filter):
-    """Drops Kedro's "Running node" lines of the requests' nodes, and only those."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not getattr(_answering, "active", False)
-
-
 class KeypointsModel(KedroPipelineModel):
     """The inference pipeline with one run's models, combination, flip convention and parameters."""
 
@@ -92,9 +80,6 @@ class KeypointsModel(KedroPipelineModel):
 
     def load_context(self, context: Any) -> None:
         """Load every artefact once, from the files shipped in the model; parameters typed."""
-        nodes_log = logging.getLogger("kedro.pipeline.node")
-        if not any(isinstance(known, _QuietWhileAnswering) for known in nodes_log.filters):
-            nodes_log.addFilter(_QuietWhileAnswering())
         self._loaded: dict[str, Any] = {}
         for name in context.artifacts:
             dataset = copy.deepcopy(self.initial_catalog.get(name))
@@ -118,14 +103,12 @@ class KeypointsModel(KedroPipelineModel):
         every request, and kedro-mlflow copies every loaded object, Keras models included.
         """
         data = {**self._loaded, self.input_name: model_input}
-        _answering.active = True
         try:
-            for node in self.pipeline.nodes:  # in topological order
-                data.update(node.run({name: data[name] for name in node.inputs}))
+            with logs.inner_node_lines_dropped():  # a line per node, per request, is noise
+                for node in self.pipeline.nodes:  # in topological order
+                    data.update(node.run({name: data[name] for name in node.inputs}))
         except RequestError as exc:
             raise MlflowException(str(exc), INVALID_PARAMETER_VALUE) from None
-        finally:
-            _answering.active = False
         return data[self.output_name]
 
 

@@ -62,6 +62,7 @@ class TrialRuns:
         """Nest the trials' runs in the run ``parent``, tagged with the study's name and storage."""
         self.parent = parent
         self.recorded: set[int] = set()
+        self._experiment: str | None = None  # the parent's, asked of the store once
         self.tags = {
             "mlflow.parentRunId": parent,
             "optuna.study": study_name,
@@ -88,7 +89,8 @@ class TrialRuns:
         from mlflow.entities import Metric, Param, RunTag  # noqa: PLC0415
 
         client = mlflow.MlflowClient()
-        experiment = client.get_run(self.parent).info.experiment_id
+        if self._experiment is None:
+            self._experiment = client.get_run(self.parent).info.experiment_id
         start = int(trial.datetime_start.timestamp() * 1000)
         end = int(trial.datetime_complete.timestamp() * 1000)
         state = trial.state.name
@@ -96,7 +98,7 @@ class TrialRuns:
         if trial.user_attrs.get("base"):
             tags["optuna.base"] = "true"
         run = client.create_run(
-            experiment, start_time=start, tags=tags, run_name=f"trial_{trial.number}"
+            self._experiment, start_time=start, tags=tags, run_name=f"trial_{trial.number}"
         )
         metrics = [
             Metric("fold_rmse", value, end, step)

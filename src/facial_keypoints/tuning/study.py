@@ -163,14 +163,14 @@ def base_values(tune: TuneParams, parameters: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def suggest(trial: optuna.Trial, tune: TuneParams, parameters: dict[str, Any]) -> dict[str, Any]:
-    """This trial's value of every searched parameter (whole numbers where conf/ has one)."""
+def suggest(trial: optuna.Trial, tune: TuneParams, base: dict[str, Any]) -> dict[str, Any]:
+    """This trial's value of every searched parameter: whole numbers where conf/'s value
+    (``base``, from :func:`base_values`, which holds every range's) is one."""
     values = {}
-    current = base_values(tune, parameters)
     for name, searched in tune.space.items():
         if isinstance(searched, Choices):
             values[name] = trial.suggest_categorical(name, searched.choices)
-        elif is_whole(current[name]):
+        elif is_whole(base[name]):
             values[name] = trial.suggest_int(
                 name, int(searched.low), int(searched.high), log=searched.log
             )
@@ -206,15 +206,7 @@ def trials_table(study: optuna.Study) -> pd.DataFrame:
 
 def best_values(study: optuna.Study) -> dict[str, Any]:
     """The best complete trial's values as a nested parameters block, ready for conf/local/."""
-    best = study.best_trial
-    tree: dict[str, Any] = {}
-    for name, value in best.params.items():
-        *path, leaf = name.split(".")
-        branch = tree
-        for part in path:
-            branch = branch.setdefault(part, {})
-        branch[leaf] = value
-    return tree
+    return nested.unflatten(study.best_trial.params)
 
 
 def has_complete_trial(study: optuna.Study) -> bool:

@@ -17,7 +17,7 @@ from facial_keypoints import nn
 from facial_keypoints.arrays import stacking
 from facial_keypoints.arrays.folds import folds_problem
 from facial_keypoints.domain.errors import InputDataError
-from facial_keypoints.domain.faces import Faces, subset
+from facial_keypoints.domain.faces import Faces, by_ids, subset
 from facial_keypoints.domain.keypoints import SPECIALIST_GROUPS, columns_of
 from facial_keypoints.domain.params import (
     ArchitecturesParams,
@@ -169,8 +169,7 @@ def fit_combination(
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Per coordinate, the weights of the models' views that fit the out-of-fold faces best; and
     the final predictions of those faces by weights fitted on other groups' faces (cross-fitted)."""
-    row = {int(face_id): i for i, face_id in enumerate(faces["ids"])}
-    truth = faces["keypoints"][[row[int(face_id)] for face_id in oof_predictions["ids"]]]
+    truth = by_ids(faces, oof_predictions["ids"])["keypoints"]
     groups = folds.set_index("row")["group"].loc[oof_predictions["ids"]].to_numpy()
     views = stacking.views_of(oof_predictions)
     fitted, cross_fitted = stacking.fit_combination(

@@ -43,7 +43,7 @@ import lazy_loader
 import numpy as np
 
 from facial_keypoints.arrays import stacking
-from facial_keypoints.domain.faces import Faces, rmse, subset
+from facial_keypoints.domain.faces import Faces, by_ids, rmse
 from facial_keypoints.domain.keypoints import COLUMNS, SPECIALIST_GROUPS, columns_of
 from facial_keypoints.domain.nested import numbers
 
@@ -68,12 +68,6 @@ def _figure(**kwargs: Any) -> Figure:
 def _face_rmse(predicted: np.ndarray, truth: np.ndarray) -> np.ndarray:
     squared = np.where(np.isnan(truth), np.nan, (predicted - truth) ** 2)
     return np.sqrt(np.nanmean(squared, axis=1))
-
-
-def _truth(faces: Faces, ids: np.ndarray) -> Faces:
-    """The training faces with the given row ids, in that order."""
-    row = {int(face_id): i for i, face_id in enumerate(faces["ids"])}
-    return subset(faces, np.array([row[int(face_id)] for face_id in ids]))
 
 
 def _enabled(summaries: dict[str, dict[str, Any]]) -> list[str]:
@@ -129,7 +123,7 @@ def compute_metrics(
 ) -> dict[str, Any]:
     """Kaggle's metric out of fold: overall, per keypoint, model, specialist and fold; the ensemble
     and the submission's estimate."""
-    truth = _truth(faces, oof_predictions["ids"])["keypoints"]
+    truth = by_ids(faces, oof_predictions["ids"])["keypoints"]
     views = stacking.views_of(oof_predictions)
     final = oof_combination["final_combination"]  # cross-fitted: not scored on its fitting faces
     full = views[stacking.FULL_MODEL]
@@ -379,7 +373,7 @@ def plot_oof_faces(
     ]
     index = {int(face_id): i for i, face_id in enumerate(oof_combination["ids"])}
     rows = [index[face["id"]] for face, _ in chosen]
-    shown = _truth(faces, oof_combination["ids"][rows])
+    shown = by_ids(faces, oof_combination["ids"][rows])
     final = oof_combination["final_combination"][rows]
     titles = [f"{kind}: row {face['id']}, {face['rmse']:.2f} px" for face, kind in chosen]
     return _face_grid(shown["images"], list(shown["keypoints"]), final, titles, columns=_SHOWN)

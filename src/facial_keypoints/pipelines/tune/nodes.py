@@ -8,12 +8,11 @@ in memory: a trial writes no model, only a row of the study.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +22,10 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
 
+from facial_keypoints import logs
 from facial_keypoints.arrays import stacking
 from facial_keypoints.domain import nested
-from facial_keypoints.domain.faces import Faces, rmse
+from facial_keypoints.domain.faces import Faces, by_ids, rmse
 from facial_keypoints.domain.params import SEARCHABLE, TuneParams, check_block
 from facial_keypoints.pipelines.catalog_names import fold_namespace, fold_output
 from facial_keypoints.tuning import records
@@ -46,20 +46,6 @@ Figure = Any
 logger = logging.getLogger(__name__)
 
 
-@contextlib.contextmanager
-def _quiet_runner() -> Iterator[None]:
-    """Kedro's per-node lines of a trial's inner runs left out: the trial logs its folds."""
-    loggers = [logging.getLogger(name) for name in ("kedro.runner", "kedro.pipeline")]
-    levels = [each.level for each in loggers]
-    for each in loggers:
-        each.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        for each, level in zip(loggers, levels, strict=True):
-            each.setLevel(level)
-
-
 def _run_in_memory(pipeline: Pipeline, data: dict[str, Any]) -> dict[str, Any]:
     """Run ``pipeline`` on ``data`` held in memory (shared, not copied); its outputs' data."""
     catalog = DataCatalog(
@@ -67,7 +53,7 @@ def _run_in_memory(pipeline: Pipeline, data: dict[str, Any]) -> dict[str, Any]:
     )
     for name in pipeline.all_outputs() - pipeline.outputs():
         catalog[name] = MemoryDataset(copy_mode="assign")
-    with _quiet_runner():
+    with logs.inner_node_lines_dropped():  # the trial logs its folds
         outputs = SequentialRunner().run(pipeline, catalog)
     return {name: dataset.load() for name, dataset in outputs.items()}
 
@@ -76,14 +62,14 @@ def _trial_parameters(
     parameters: dict[str, Any], values: dict[str, Any], checkpoints: Path
 ) -> dict[str, Any]:
     """The checked blocks a trial trains with: conf/ with the trial's values, checkpoints apart."""
-    raw = nested.replaced(parameters, {**values, "training.checkpoint_dir": str(checkpoints)})
+    changes = nested.unflatten({**values, "training.checkpoint_dir": str(checkpoints)})
+    raw = nested.merged(parameters, changes)
     return {f"params:{block}": check_block(raw, block) for block in (*SEARCHABLE, "cv")}
 
 
 def _fold_rmse(predictions: dict[str, np.ndarray], faces: Faces, flip_tta: bool | str) -> float:
     """One fold's out-of-fold RMSE, its models averaged without fitted weights."""
-    row = {int(face_id): i for i, face_id in enumerate(faces["ids"])}
-    truth = faces["keypoints"][[row[int(face_id)] for face_id in predictions["ids"]]]
+    truth = by_ids(faces, predictions["ids"])["keypoints"]
     return rmse(stacking.unfitted(stacking.views_of(predictions), flip_tta), truth)
 
 
@@ -107,13 +93,14 @@ def study_runner(trial_pipeline: Pipeline, folds: int) -> Callable[..., Any]:
         """Run this worker's trials of the shared study; every trial of the study as a table."""
         parameters = nested.plain(parameters)  # Kedro hands the typed blocks in as models
         setup = {**parameters["cv"], "faces": len(training_clean["ids"])}
-        study, created = studies.open_study(tune, studies.base_values(tune, parameters), setup)
+        base = studies.base_values(tune, parameters)
+        study, created = studies.open_study(tune, base, setup)
         worker = f"{socket.gethostname()}:{os.getpid()}"
         checkpoints = Path(parameters["training"]["checkpoint_dir"]) / "tune" / tune.study_name
 
         def objective(trial: optuna.Trial) -> float:
             trial.set_user_attr("worker", worker)
-            values = studies.suggest(trial, tune, parameters)
+            values = studies.suggest(trial, tune, base)
             where = checkpoints / f"trial_{trial.number}"
             data = {
                 "training_clean": training_clean,
