@@ -55,6 +55,16 @@ def training(storage: str) -> bool:
     return any(trial.params for trial in running)
 
 
+def created(storage: str) -> bool:
+    """Whether a worker has created the study at ``storage`` (its data prepared)."""
+    if storage.startswith("sqlite:///") and not Path(storage.removeprefix("sqlite:///")).exists():
+        return False
+    try:
+        return STUDY in optuna.get_all_study_names(storage)
+    except Exception:  # its tables are being created
+        return False
+
+
 def mlflow_runs(store: str) -> list:
     """Every MLflow run of the store at ``store``."""
     client = mlflow.MlflowClient(store)
@@ -72,10 +82,14 @@ def test_two_workers_share_one_study_and_its_mlflow_run(
     tune_conf(project, storage, n_trials=2)
     mlflow.MlflowClient(own_mlflow_store).search_experiments()  # its tables, made by one process
     args = ("--env", "demo", "--pipelines", "tune", "--params", QUICK)
-    workers = []
-    for i in range(2):  # a moment apart: Kedro names the versions it saves by the millisecond
-        workers.append(start_run(project, *args, log=f"worker_{i}.log"))
-        time.sleep(1.5)
+    first = start_run(project, *args, log="worker_0.log")
+    deadline = time.monotonic() + 300  # the second once the first has prepared the data
+    while not created(storage):
+        assert time.monotonic() < deadline and first.poll() is None, output(
+            project, first, "worker_0.log"
+        )
+        time.sleep(0.5)
+    workers = [first, start_run(project, *args, log="worker_1.log")]
     for i, worker in enumerate(workers):
         printed = output(project, worker, f"worker_{i}.log")
         assert worker.returncode == 0, printed[-3000:]

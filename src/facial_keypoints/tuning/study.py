@@ -72,7 +72,8 @@ def storage(tune: TuneParams) -> optuna.storages.RDBStorage:
     engine: dict[str, Any] = {}
     if tune.storage.startswith("sqlite:"):  # several processes write one file: wait, don't fail
         engine = {"connect_args": {"timeout": 60}}
-    try:
+
+    def opened() -> optuna.storages.RDBStorage:
         with warnings.catch_warnings():  # Optuna marks heartbeats experimental
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.storages.RDBStorage(
@@ -84,6 +85,13 @@ def storage(tune: TuneParams) -> optuna.storages.RDBStorage:
                     max_retry=tune.retry_failed
                 ),
             )
+
+    try:
+        try:
+            return opened()
+        except Exception:  # two workers creating a new database's tables at once: one loses
+            time.sleep(1)
+            return opened()
     except Exception as exc:  # a driver missing, a server down, bad credentials
         raise StudyUnavailable(
             f"The study storage {mask_credentials(tune.storage)} cannot be opened "
