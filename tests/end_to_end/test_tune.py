@@ -12,6 +12,7 @@ from pathlib import Path
 import mlflow
 import optuna
 import pytest
+import sqlalchemy
 
 from tests.end_to_end.conftest import one_specialist, output, start_run
 
@@ -45,24 +46,30 @@ def tune_conf(project: Path, storage: str, **settings: object) -> None:
     (project / "conf" / "demo" / "parameters_tune.yml").write_text("\n".join(["tune:", *lines]))
 
 
+def created(storage: str) -> bool:
+    """Whether a worker has created the study at ``storage`` (its data prepared), read without
+    creating the storage's tables: a second process creating them at once would race the worker."""
+    if storage.startswith("sqlite:///") and not Path(storage.removeprefix("sqlite:///")).exists():
+        return False
+    engine = sqlalchemy.create_engine(storage)
+    try:
+        with engine.connect() as connection:
+            names = connection.execute(sqlalchemy.text("SELECT study_name FROM studies"))
+            return STUDY in names.scalars().all()
+    except sqlalchemy.exc.SQLAlchemyError:  # no tables yet, or being created
+        return False
+    finally:
+        engine.dispose()
+
+
 def training(storage: str) -> bool:
     """Whether a trial of the study at ``storage`` is running with its values drawn (training)."""
-    if not Path(storage.removeprefix("sqlite:///")).exists():
+    if not created(storage):
         return False
     running = optuna.load_study(study_name=STUDY, storage=storage).get_trials(
         states=(optuna.trial.TrialState.RUNNING,)
     )
     return any(trial.params for trial in running)
-
-
-def created(storage: str) -> bool:
-    """Whether a worker has created the study at ``storage`` (its data prepared)."""
-    if storage.startswith("sqlite:///") and not Path(storage.removeprefix("sqlite:///")).exists():
-        return False
-    try:
-        return STUDY in optuna.get_all_study_names(storage)
-    except Exception:  # its tables are being created
-        return False
 
 
 def mlflow_runs(store: str) -> list:
