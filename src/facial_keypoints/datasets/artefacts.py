@@ -1,9 +1,13 @@
-"""The pipelines' artefacts, each written to a temporary file that is renamed into place.
+"""The pipelines' artefacts, on the local disk or on any store fsspec reaches (``s3://``, ``gs://``,
+``abfs://``, ``memory://``), written all-or-nothing.
 
-A run killed at any moment leaves the previous file or the new one, never a truncated file that a
-later run would trust. Every class takes ``load_args``/``save_args`` (merged over its
-``DEFAULT_LOAD_ARGS``/``DEFAULT_SAVE_ARGS``), ``versioned: true`` (Kedro's ``filepath/<version>/name``
-layout) and ``metadata``, like kedro-datasets' own; ``filepath`` is the file a load reads.
+A local file is written to a temporary file beside it that is renamed into place; on an object
+store a file is one upload, which the store makes visible whole or not at all. A run killed at any
+moment leaves the previous file or the new one, never a truncated file that a later run would
+trust. Every class takes ``load_args``/``save_args`` (merged over its ``DEFAULT_LOAD_ARGS``/
+``DEFAULT_SAVE_ARGS``), ``versioned: true`` (Kedro's ``filepath/<version>/name`` layout),
+``credentials`` and ``fs_args`` (fsspec's storage options) and ``metadata``, like kedro-datasets'
+own. ``location`` is the file a load reads, ``local_file()`` a local copy of it.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import tempfile
 import zipfile
 from collections.abc import Callable
 from copy import deepcopy
@@ -33,6 +38,7 @@ from kedro_datasets.pandas import CSVDataset
 from kedro_datasets.text import TextDataset
 from kedro_datasets.yaml import YAMLDataset
 
+from facial_keypoints.datasets.stores import Stored, file_system, location_of
 from facial_keypoints.domain.artefacts import SCHEMAS
 from facial_keypoints.domain.atomic import array_bytes, atomic_write
 from facial_keypoints.domain.errors import InputDataError, first_line
@@ -70,55 +76,49 @@ class _Artefact:
             cls.__init__ = inspect.unwrap(cls.__init__)  # type: ignore[misc]
         super().__init_subclass__(**kwargs)
 
-    def _load_artefact(self, path: Path, read: Callable[[], Any]) -> Any:
-        """``read()`` the file at ``path``; a missing or damaged one, or one that breaks the
+    def _load_artefact(self, read: Callable[[], Any]) -> Any:
+        """``read()`` the file a load reads; a missing or damaged one, or one that breaks the
         schema its catalog entry names (``metadata: {schema: <name>}``), is one ArtefactError."""
-        if not path.is_file():
-            raise ArtefactError(f"{path} does not exist yet. {self.REWRITE}")
+        try:
+            location = self.location  # type: ignore[attr-defined]
+        except VersionNotFoundError as exc:
+            where = location_of(self._protocol, self._filepath)  # type: ignore[attr-defined]
+            raise ArtefactError(f"{where} has no saved version yet. {self.REWRITE}") from exc
+        if not self._fs.isfile(self._load_path()):  # type: ignore[attr-defined]
+            raise ArtefactError(f"{location} does not exist yet. {self.REWRITE}")
         try:
             data = read()
         except Exception as exc:  # each reader has its own errors for a damaged file
             raise ArtefactError(
-                f"{path} is damaged and cannot be read ({first_line(exc)}). {self.REWRITE}"
+                f"{location} is damaged and cannot be read ({first_line(exc)}). {self.REWRITE}"
             ) from exc
         name = (getattr(self, "metadata", None) or {}).get("schema")
         if name is not None:
             schema = SCHEMAS[name]
             problem = schema.problem(data)
             if problem is not None:
-                raise ArtefactError(f"{path} {problem}. Write it again with `{schema.rewrite}`.")
+                raise ArtefactError(
+                    f"{location} {problem}. Write it again with `{schema.rewrite}`."
+                )
         return data
 
 
-class _LocalFilepath:
-    """``filepath`` for kedro-datasets' fsspec datasets: the file a load reads (the latest version
-    when versioned)."""
-
-    _protocol: str
-
-    @property
-    def filepath(self) -> Path:
-        """The local file a load reads (the latest version when versioned)."""
-        return Path(get_filepath_str(self._get_load_path(), self._protocol))  # type: ignore[attr-defined]
-
-
-class _AtomicLocalSave(_LocalFilepath, _Artefact):
-    """``save`` for kedro-datasets' fsspec datasets: local files atomically, other protocols as the
-    parent class does (an object store's upload is atomic already)."""
+class _AtomicSave(Stored, _Artefact):
+    """``load`` and ``save`` for kedro-datasets' fsspec datasets: a missing or damaged file is one
+    clear error; a local file is written beside its target and renamed into place, a remote one as
+    the parent class does (one upload, atomic in an object store)."""
 
     def _write(self, data: Any, path: Path) -> None:
         raise NotImplementedError
 
     def load(self) -> Any:
-        """The parent's load; a missing or damaged local file is one clear error."""
+        """The parent's load; a missing or damaged file is one clear error."""
         parent_load = super().load.__wrapped__  # type: ignore[misc]
-        if self._protocol != "file":
-            return parent_load(self)
-        return self._load_artefact(self.filepath, lambda: parent_load(self))
+        return self._load_artefact(lambda: parent_load(self))
 
     def save(self, data: Any) -> None:
         """Write ``data`` to a temporary file beside the target, then rename it into place."""
-        if self._protocol != "file":
+        if not self.is_local:
             super().save.__wrapped__(self, data)  # type: ignore[misc]
             return
         path = Path(get_filepath_str(self._get_save_path(), self._protocol))  # type: ignore[attr-defined]
@@ -126,7 +126,7 @@ class _AtomicLocalSave(_LocalFilepath, _Artefact):
         self._invalidate_cache()  # type: ignore[attr-defined]
 
 
-class AtomicCSVDataset(_AtomicLocalSave, CSVDataset):
+class AtomicCSVDataset(_AtomicSave, CSVDataset):
     """kedro-datasets' ``pandas.CSVDataset`` (no index column by default), saved atomically."""
 
     preview = once_written(CSVDataset.preview)
@@ -135,7 +135,7 @@ class AtomicCSVDataset(_AtomicLocalSave, CSVDataset):
         data.to_csv(path, **self._save_args)
 
 
-class AtomicJSONDataset(_AtomicLocalSave, JSONDataset):
+class AtomicJSONDataset(_AtomicSave, JSONDataset):
     """kedro-datasets' ``json.JSONDataset``, saved atomically (``save_args`` go to ``json.dump``)."""
 
     preview = once_written(JSONDataset.preview)
@@ -144,7 +144,7 @@ class AtomicJSONDataset(_AtomicLocalSave, JSONDataset):
         path.write_text(json.dumps(data, **self._save_args))
 
 
-class AtomicYAMLDataset(_AtomicLocalSave, YAMLDataset):
+class AtomicYAMLDataset(_AtomicSave, YAMLDataset):
     """kedro-datasets' ``yaml.YAMLDataset``, saved atomically (``save_args`` go to ``yaml.dump``)."""
 
     preview = once_written(YAMLDataset.preview)
@@ -155,15 +155,16 @@ class AtomicYAMLDataset(_AtomicLocalSave, YAMLDataset):
         path.write_text(yaml.dump(data, **self._save_args))
 
 
-class AtomicTextDataset(_AtomicLocalSave, TextDataset):
+class AtomicTextDataset(_AtomicSave, TextDataset):
     """kedro-datasets' ``text.TextDataset``, saved atomically."""
 
     def _write(self, data: str, path: Path) -> None:
         path.write_text(data)
 
 
-class _LocalVersionedFile(_Artefact, AbstractVersionedDataset[Any, Any]):
-    """One local file per version, read by ``_read`` and written atomically by ``_write``."""
+class _VersionedFile(Stored, _Artefact, AbstractVersionedDataset[Any, Any]):
+    """One file per version on any fsspec store, read by ``_read`` and written by ``_write`` on a
+    local file; written atomically (renamed into place locally, one upload to a remote store)."""
 
     DEFAULT_LOAD_ARGS: ClassVar[dict[str, Any]] = {}
     DEFAULT_SAVE_ARGS: ClassVar[dict[str, Any]] = {}
@@ -175,22 +176,27 @@ class _LocalVersionedFile(_Artefact, AbstractVersionedDataset[Any, Any]):
         load_args: dict[str, Any] | None = None,
         save_args: dict[str, Any] | None = None,
         version: Version | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        """Store the data at ``filepath``; ``load_args``/``save_args`` over the class defaults."""
-        super().__init__(filepath=PurePosixPath(filepath), version=version)
+        """Store the data at ``filepath`` (a path or a URL); ``load_args``/``save_args`` over the
+        class defaults; ``credentials`` and ``fs_args`` for fsspec."""
+        self._protocol, path, self._fs = file_system(filepath, version, credentials, fs_args)
+        super().__init__(
+            filepath=PurePosixPath(path),
+            version=version,
+            exists_function=self._fs.exists,
+            glob_function=self._fs.glob,
+        )
         self._load_args = {**deepcopy(self.DEFAULT_LOAD_ARGS), **(load_args or {})}
         self._save_args = {**deepcopy(self.DEFAULT_SAVE_ARGS), **(save_args or {})}
         self.metadata = metadata
 
-    @property
-    def filepath(self) -> Path:
-        """The file a load reads (the latest version when versioned)."""
-        return Path(self._get_load_path())
-
     def _describe(self) -> dict[str, Any]:
         return {
             "filepath": self._filepath,
+            "protocol": self._protocol,
             "load_args": self._load_args,
             "save_args": self._save_args,
             "version": self._version,
@@ -198,7 +204,7 @@ class _LocalVersionedFile(_Artefact, AbstractVersionedDataset[Any, Any]):
 
     def _exists(self) -> bool:
         try:
-            return Path(self._get_load_path()).is_file()
+            return self._fs.isfile(self._load_path())
         except VersionNotFoundError:
             return False
 
@@ -210,27 +216,33 @@ class _LocalVersionedFile(_Artefact, AbstractVersionedDataset[Any, Any]):
 
     def load(self) -> Any:
         """Read the file; a missing or damaged one is one clear error saying how to write it again."""
-        try:
-            path = self.filepath
-        except VersionNotFoundError as exc:
-            raise ArtefactError(
-                f"{self._filepath} has no saved version yet. {self.REWRITE}"
-            ) from exc
-        return self._load_artefact(path, lambda: self._read(path))
+
+        def read() -> Any:
+            with self.local_file() as path:
+                return self._read(path)
+
+        return self._load_artefact(read)
 
     def _needs(self, data: Any) -> int:
         """About the bytes writing ``data`` takes (0: unknown)."""
         return 0
 
     def save(self, data: Any) -> None:
-        """Write to a temporary file beside the target, then rename it into place."""
-        path = Path(self._get_save_path())
-        atomic_write(
-            path, lambda tmp: self._write(data, tmp), suffix=path.suffix, needs=self._needs(data)
-        )
+        """Write a local file beside the target and rename it into place, or upload a remote one
+        whole."""
+        path = get_filepath_str(self._get_save_path(), self._protocol)
+        write = functools.partial(self._write, data)
+        if self.is_local:
+            atomic_write(path, write, suffix=Path(path).suffix, needs=self._needs(data))
+            return
+        with tempfile.TemporaryDirectory(prefix="facial_keypoints-") as folder:
+            local = Path(folder) / PurePosixPath(path).name
+            write(local)
+            self._fs.put_file(str(local), path)
+        self._fs.invalidate_cache(get_filepath_str(self._filepath, self._protocol))
 
 
-class NpzDataset(_LocalVersionedFile):
+class NpzDataset(_VersionedFile):
     """A dict of NumPy arrays as one ``.npz`` file. ``load_args`` go to ``numpy.load`` (pickles
     stay off); ``save_args``: ``compressed: true`` for ``numpy.savez_compressed``."""
 
@@ -248,12 +260,12 @@ class NpzDataset(_LocalVersionedFile):
     @once_written
     def preview(self) -> JSONPreview:
         """Each array's dtype and shape (for kedro viz)."""
-        with np.load(self.filepath, **self._load_args) as archive:
+        with self.local_file() as path, np.load(path, **self._load_args) as archive:
             shapes = {key: f"{archive[key].dtype} {archive[key].shape}" for key in archive.files}
         return JSONPreview(json.dumps(shapes))
 
 
-class KerasModelDataset(_LocalVersionedFile):
+class KerasModelDataset(_VersionedFile):
     """A Keras 3 model as a ``.keras`` file, on any backend (no TensorFlow needed).
 
     Unlike kedro-datasets' TensorFlowModelDataset it needs no TensorFlow, so the same catalog serves
@@ -281,7 +293,7 @@ class KerasModelDataset(_LocalVersionedFile):
         return array_bytes([*data.variables, *getattr(optimizer, "variables", [])])
 
 
-class PlotDataset(_LocalFilepath, MatplotlibDataset):
+class PlotDataset(Stored, MatplotlibDataset):
     """kedro-datasets' ``matplotlib.MatplotlibDataset``; kedro viz previews the picture once written."""
 
     preview = once_written(MatplotlibDataset.preview)

@@ -6,6 +6,9 @@ So a run holds an exclusive lock on ``<data_root>/.run.lock`` (``fcntl.flock``: 
 operating system when the process ends, however it ends) from before its first node to its end, and
 a second run in the same folder stops at once with one line naming the run that holds it. Runs of
 other environments (``--env demo`` writes ``data/demo``) or of other project copies run side by side.
+A ``data_root`` on a remote store (``s3://...``) is locked in the local folder that holds its
+checkpoints (:func:`~facial_keypoints.domain.storage.local_folder`): runs on one machine take turns;
+runs on other machines are not seen.
 Workers of a study (``kedro run --pipelines tune``) share the folder with each other (a shared lock:
 their trials write no model, and what they write besides is the same file for all), never with
 another run.
@@ -34,6 +37,7 @@ from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 
 from facial_keypoints.domain.errors import InputDataError
+from facial_keypoints.domain.storage import is_url, local_folder
 
 LOCK_NAME = ".run.lock"
 #: The pipeline whose runs share a data folder with each other: the workers of a study.
@@ -86,18 +90,21 @@ class RunGuardHook:
     def __init__(self) -> None:
         """No data folder until a context is created."""
         self._data_root: Path | None = None
+        self._remote = False
         self._lock: IO[str] | None = None
         self._previous_handlers: dict[int, Any] = {}
 
     @property
     def data_root(self) -> Path | None:
-        """The data folder of the environment of the latest context."""
-        return self._data_root
+        """The local data folder of the environment of the latest context (None on a remote store)."""
+        return None if self._remote else self._data_root
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
         """Note the environment's data folder (``globals: data_root``), against the project."""
-        data_root = Path(context.config_loader["globals"]["data_root"])
+        configured = context.config_loader["globals"]["data_root"]
+        self._remote = is_url(configured)
+        data_root = local_folder(configured)
         self._data_root = data_root if data_root.is_absolute() else context.project_path / data_root
 
     @hook_impl(tryfirst=True)  # before any other hook starts anything

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import PurePosixPath
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
@@ -25,11 +26,11 @@ class StaleSubmissionHook:
         """Rename submission.csv to submission.previous.csv."""
         if "submission" not in pipeline.all_outputs():
             return
-        path = catalog.get("submission").filepath
-        if path.is_file():
-            previous = path.with_name(f"{path.stem}.previous{path.suffix}")
-            path.replace(previous)
+        dataset = catalog.get("submission")
+        if dataset.exists():
+            path = PurePosixPath(dataset.location)
+            previous = dataset.rename(f"{path.stem}.previous{path.suffix}")
             logger.info(
                 "Moved the previous submission to %s until this run writes a new one",
-                os.path.relpath(previous),
+                os.path.relpath(previous) if dataset.is_local else previous,
             )

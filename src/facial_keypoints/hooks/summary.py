@@ -93,5 +93,6 @@ def estimate_line(metrics: dict[str, Any]) -> str:
 
 
 def _path(catalog: DataCatalog, name: str) -> str:
-    """Where a file dataset lives, relative to the current folder."""
-    return os.path.relpath(catalog.get(name).filepath)
+    """Where a file dataset lives: relative to the current folder, or its URL."""
+    dataset = catalog.get(name)
+    return os.path.relpath(dataset.filepath) if dataset.is_local else dataset.location

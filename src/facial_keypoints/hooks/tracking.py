@@ -46,7 +46,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from kedro.framework.context import KedroContext
@@ -261,12 +261,11 @@ class TrackingHook:
         if settings.get("fingerprint"):
             import mlflow  # noqa: PLC0415
 
-            path = Path(dataset.filepath)
-            self._sha256[dataset_name] = digest = run_record.sha256(path)
-            tag = f"{path.name} sha256:{digest}"
+            self._sha256[dataset_name] = digest = _sha256(dataset)
+            tag = f"{PurePosixPath(dataset.location).name} sha256:{digest}"
             run_id = self.run_id
             self._record(
-                f"the fingerprint of {path.name}",
+                f"the fingerprint of {PurePosixPath(dataset.location).name}",
                 lambda: mlflow.MlflowClient().set_tag(run_id, f"data.{dataset_name}", tag),
             )
 
@@ -282,6 +281,8 @@ class TrackingHook:
         dataset, settings = self._tracked(dataset_name)
         client, run_id = mlflow.MlflowClient(), self.run_id
         now = int(time.time() * 1000)
+        if data is None and ("history" in settings or settings.get("metrics")):
+            data = dataset.load()  # saved by another process (a Dask worker): read it back
         if "history" in settings:
             prefix = settings["history"]
             history = [
@@ -298,10 +299,13 @@ class TrackingHook:
                 f"the numbers of {dataset_name}", lambda: client.log_batch(run_id, metrics=numbers)
             )
         if "artifact" in settings:
-            path, folder = str(dataset.filepath), settings["artifact"] or None
-            self._record(
-                f"the file {Path(path).name}", lambda: client.log_artifact(run_id, path, folder)
-            )
+            folder = settings["artifact"] or None
+
+            def log_artifact() -> None:
+                with dataset.local_file() as path:
+                    client.log_artifact(run_id, str(path), folder)
+
+            self._record(f"the file {PurePosixPath(dataset.location).name}", log_artifact)
         if dataset_name == "submission":
             self.rebuild = rebuild = self._rebuild_command()
             self._record(
@@ -456,8 +460,8 @@ class TrackingHook:
         hashed once a run: when it was read, or here if the run did not read it."""
         fingerprint = self._sha256.get("training_raw")
         if fingerprint is None:
-            training = Path(catalog.get("training_raw").filepath)
-            fingerprint = run_record.sha256(training) if training.is_file() else "missing"
+            training = catalog.get("training_raw")
+            fingerprint = _sha256(training) if training.exists() else "missing"
         return f"training {fingerprint[:16]}; cv.groups {self._checked.parameters['cv'].groups}"
 
     def _tracked(self, dataset_name: str) -> tuple[Any, dict[str, Any]]:
@@ -529,3 +533,9 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:  # someone else's process
         return True
     return True
+
+
+def _sha256(dataset: Any) -> str:
+    """The sha256 of the file ``dataset`` reads (a local copy of a remote one)."""
+    with dataset.local_file() as path:
+        return run_record.sha256(path)

@@ -20,6 +20,7 @@ import numpy as np
 from facial_keypoints.domain.faces import Faces
 from facial_keypoints.domain.keypoints import ALL_COLUMNS, SPECIALIST_GROUPS, columns_of
 from facial_keypoints.domain.params import FullModelParams, ModelTrainingParams, TrainingParams
+from facial_keypoints.domain.storage import local_folder
 from facial_keypoints.nn.architectures import build_model
 from facial_keypoints.nn.batches import FaceBatches
 from facial_keypoints.nn.checkpoint import Checkpoint, fingerprint
@@ -186,7 +187,8 @@ def train_full_model(
     checkpoint: str,
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Build the configured architecture and train it on all 30 coordinates with the masked loss;
-    checkpoints go to ``checkpoint`` under ``training.checkpoint_dir``.
+    checkpoints go to ``checkpoint`` under ``training.checkpoint_dir`` (a local folder named
+    after it when that is a URL: checkpoints stay on the machine that trains).
 
     Args:
         options: ``architectures.<full_model.architecture>`` as keyword arguments.
@@ -217,7 +219,7 @@ def train_full_model(
             mirror,
             params,
             training,
-            Path(training.checkpoint_dir) / checkpoint,
+            local_folder(training.checkpoint_dir) / checkpoint,
         )
     return model, summary(history, int(rows.sum()))
 
@@ -257,6 +259,6 @@ def train_specialist(
             mirror,
             params,
             training,
-            Path(training.checkpoint_dir) / checkpoint,
+            local_folder(training.checkpoint_dir) / checkpoint,
         )
     return model, summary(history, int(rows.sum()))

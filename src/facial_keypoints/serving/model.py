@@ -19,7 +19,7 @@ import copy
 import importlib.metadata
 import logging
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import mlflow
@@ -70,7 +70,12 @@ class KeypointsModel(KedroPipelineModel):
         for name in artifacts:
             if name.startswith("params:"):
                 continue
-            path = Path(self.initial_catalog.get(name).filepath).resolve()
+            dataset = self.initial_catalog.get(name)
+            if dataset.is_local:
+                path = dataset.filepath.resolve()
+            else:  # the model ships its files: a copy of each remote one
+                folder = parameters_saving_folder or Path(tempfile.mkdtemp())
+                path = dataset.download(folder)
             if path.suffix == ".keras" and parameters_saving_folder is not None:
                 inference = parameters_saving_folder / f"{name}{path.suffix}"
                 nn.inference.save_for_inference(str(path), str(inference))
@@ -90,9 +95,8 @@ class KeypointsModel(KedroPipelineModel):
                     check_block({block: value}, block) if isinstance(value, dict) else value
                 )
                 continue
-            dataset._filepath = PurePosixPath(Path(context.artifacts[name]).as_posix())
-            dataset._version = None  # the shipped file itself, not a folder of versions
-            self._loaded[name] = dataset.load()
+            # the shipped file itself, not the store or folder of versions it came from
+            self._loaded[name] = dataset.pointed_at(Path(context.artifacts[name])).load()
 
     # No type hints on predict: MLflow would try to infer a signature from them and say it cannot.
     def predict(self, context, model_input, params=None):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 from facial_keypoints.domain.params import check_block
@@ -59,6 +60,11 @@ def main(argv: list[str] | None = None) -> None:
         for name in sorted(pipelines["__default__"].datasets()):
             dataset = None if name.startswith("params:") else catalog.get(name)
             if isinstance(dataset, AbstractVersionedDataset) and dataset._version is not None:
+                if not getattr(dataset, "is_local", True):
+                    sys.exit(
+                        f"Error: {name} is on {dataset.location}: prune works on a local data_root. "
+                        "On an object store, expire old versions with the store's lifecycle rules."
+                    )
                 folders[name] = Path(str(dataset._describe()["filepath"]))
     marked = set() if tracking.tracking_off() else marked_versions()
     result = prune(
