@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from kedro.io import DatasetError
 from kedro.io.core import Version
 
 from facial_keypoints.datasets import (
@@ -24,7 +25,9 @@ from facial_keypoints.datasets import (
     PlotDataset,
     RawFileError,
 )
-from facial_keypoints.domain.storage import is_url, local_folder
+from facial_keypoints.datasets.stores import StoreError
+from facial_keypoints.domain.errors import InputDataError, find_input_error
+from facial_keypoints.domain.storage import check_store, is_url, local_folder
 from facial_keypoints.nn.architectures import build_model
 
 
@@ -156,3 +159,32 @@ def test_work_that_stays_local_gets_a_local_folder_for_a_url(tmp_path):
     folder = local_folder("s3://bucket/06_models/checkpoints")
     assert folder.is_absolute() and folder.parts[-3:] == ("bucket", "06_models", "checkpoints")
     assert not is_url(Path("data/06_models"))
+
+
+def test_a_store_that_cannot_be_reached_is_one_line_naming_it(bucket, monkeypatch):
+    dataset = NpzDataset(filepath=f"{bucket}/a.npz")
+
+    def refused(*args, **kwargs):
+        raise ConnectionError("Could not connect to the endpoint URL")
+
+    monkeypatch.setattr(dataset._fs, "info", refused)
+    with pytest.raises(StoreError, match=rf"Cannot reach {bucket}/a.npz \(Could not connect"):
+        dataset.load()
+    with pytest.raises(DatasetError) as caught:  # Kedro wraps what an existence check raises
+        dataset.exists()
+    assert isinstance(find_input_error(caught.value), StoreError)
+    monkeypatch.setattr(dataset._fs, "put_file", refused)
+    with pytest.raises(StoreError, match="credentials"):
+        dataset.save({"x": np.zeros(1)})
+
+
+def test_a_store_whose_package_is_missing_is_named_before_a_run(monkeypatch):
+    def missing(protocol):
+        raise ImportError("Please install gcsfs to access Google Storage")
+
+    monkeypatch.setattr(fsspec, "get_filesystem_class", missing)
+    with pytest.raises(
+        InputDataError, match=r"Global data_root = gs://b/data: .*pip install gcsfs"
+    ):
+        check_store("data_root", "gs://b/data")
+    check_store("data_root", "data")  # a folder needs nothing

@@ -84,3 +84,18 @@ def test_a_whole_demo_run_on_an_s3_store_writes_only_to_the_bucket(
     }
     assert "submission.csv" in artifacts  # logged from a local copy of the bucket's file
     assert run.data.tags["data.training_raw"].startswith("training.csv sha256:")
+
+
+def test_a_store_this_machine_cannot_reach_stops_the_run_in_one_line(project):
+    try:
+        import gcsfs  # noqa: F401, PLC0415
+    except ImportError:
+        pass
+    else:
+        pytest.skip("gcsfs is installed: gs:// is reachable here")
+    (project / "conf" / "local" / "globals.yml").write_text("data_root: gs://kit-bucket/data\n")
+    result = kedro_run(project, "--pipelines", "data_engineering")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert "Global data_root = gs://kit-bucket/data" in line and "pip install gcsfs" in line

@@ -79,13 +79,14 @@ class _Artefact:
     def _load_artefact(self, read: Callable[[], Any]) -> Any:
         """``read()`` the file a load reads; a missing or damaged one, or one that breaks the
         schema its catalog entry names (``metadata: {schema: <name>}``), is one ArtefactError."""
-        try:
-            location = self.location  # type: ignore[attr-defined]
-        except VersionNotFoundError as exc:
-            where = location_of(self._protocol, self._filepath)  # type: ignore[attr-defined]
-            raise ArtefactError(f"{where} has no saved version yet. {self.REWRITE}") from exc
-        if not self._fs.isfile(self._load_path()):  # type: ignore[attr-defined]
-            raise ArtefactError(f"{location} does not exist yet. {self.REWRITE}")
+        with self._reaching():  # type: ignore[attr-defined]
+            try:
+                location = self.location  # type: ignore[attr-defined]
+            except VersionNotFoundError as exc:
+                where = location_of(self._protocol, self._filepath)  # type: ignore[attr-defined]
+                raise ArtefactError(f"{where} has no saved version yet. {self.REWRITE}") from exc
+            if not self._is_file(self._load_path()):  # type: ignore[attr-defined]
+                raise ArtefactError(f"{location} does not exist yet. {self.REWRITE}")
         try:
             data = read()
         except Exception as exc:  # each reader has its own errors for a damaged file
@@ -119,7 +120,8 @@ class _AtomicSave(Stored, _Artefact):
     def save(self, data: Any) -> None:
         """Write ``data`` to a temporary file beside the target, then rename it into place."""
         if not self.is_local:
-            super().save.__wrapped__(self, data)  # type: ignore[misc]
+            with self._reaching():
+                super().save.__wrapped__(self, data)  # type: ignore[misc]
             return
         path = Path(get_filepath_str(self._get_save_path(), self._protocol))  # type: ignore[attr-defined]
         atomic_write(path, lambda tmp: self._write(data, tmp), suffix=path.suffix)
@@ -204,7 +206,7 @@ class _VersionedFile(Stored, _Artefact, AbstractVersionedDataset[Any, Any]):
 
     def _exists(self) -> bool:
         try:
-            return self._fs.isfile(self._load_path())
+            return self._is_file(self._load_path())
         except VersionNotFoundError:
             return False
 
@@ -238,7 +240,8 @@ class _VersionedFile(Stored, _Artefact, AbstractVersionedDataset[Any, Any]):
         with tempfile.TemporaryDirectory(prefix="facial_keypoints-") as folder:
             local = Path(folder) / PurePosixPath(path).name
             write(local)
-            self._fs.put_file(str(local), path)
+            with self._reaching():
+                self._fs.put_file(str(local), path)
         self._fs.invalidate_cache(get_filepath_str(self._filepath, self._protocol))
 
 

@@ -63,9 +63,6 @@ class KaggleCSVDataset(Stored, AbstractDataset[None, pd.DataFrame]):
         """The file that is read: the ``.csv`` if it exists, else the ``.zip``."""
         return self._zip if not self._is_file(self._csv) and self._is_file(self._zip) else self._csv
 
-    def _is_file(self, path: PurePosixPath) -> bool:
-        return self._fs.isfile(str(path))
-
     def _where(self, path: PurePosixPath) -> str:
         return location_of(self._protocol, path)
 

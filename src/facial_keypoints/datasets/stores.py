@@ -11,7 +11,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import fsspec
+from kedro.io import DatasetError
 from kedro.io.core import Version, get_filepath_str, get_protocol_and_path
+
+from facial_keypoints.domain.errors import InputDataError, first_line
+
+
+class StoreError(InputDataError, DatasetError):
+    """The store a dataset's file is on cannot be reached (credentials, network, bucket); a
+    DatasetError, so Kedro passes it on unwrapped."""
 
 
 def location_of(protocol: str, path: PurePosixPath | str) -> str:
@@ -27,6 +35,32 @@ class Stored:
     _protocol: str
     _fs: fsspec.AbstractFileSystem
     _filepath: PurePosixPath
+
+    @contextlib.contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """Turn a remote store's failure (credentials, network, no such bucket) into one line."""
+        try:
+            yield
+        except (InputDataError, DatasetError):
+            raise
+        except Exception as exc:
+            if self.is_local:
+                raise
+            where = location_of(self._protocol, self._filepath)
+            raise StoreError(
+                f"Cannot reach {where} ({first_line(exc)}). Check data_root and raw_root "
+                "(globals.yml), their credentials (conf/local/credentials.yml) and, for an "
+                "S3-compatible store, AWS_ENDPOINT_URL."
+            ) from exc
+
+    def _is_file(self, path: str | PurePosixPath) -> bool:
+        """Whether ``path`` is a file of the store; a store that cannot be reached is one line
+        (fsspec's own ``isfile`` would say False)."""
+        with self._reaching():
+            try:
+                return self._fs.info(str(path))["type"] == "file"
+            except FileNotFoundError:
+                return False
 
     def _load_path(self) -> str:
         """The path a load reads, within its store (no protocol)."""

@@ -7,7 +7,20 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import fsspec
 from fsspec.core import split_protocol
+
+from facial_keypoints.domain.errors import InputDataError
+
+#: The package that reaches each store, for the message when it is missing.
+PACKAGES = {
+    "s3": "s3fs",
+    "s3a": "s3fs",
+    "gs": "gcsfs",
+    "gcs": "gcsfs",
+    "abfs": "adlfs",
+    "az": "adlfs",
+}
 
 
 def is_url(location: str | Path) -> bool:
@@ -24,3 +37,20 @@ def local_folder(location: str | Path) -> Path:
         return Path(location)
     protocol, path = split_protocol(str(location))
     return Path(tempfile.gettempdir()) / "facial_keypoints" / str(protocol) / path.lstrip("/")
+
+
+def check_store(name: str, location: str | Path) -> None:
+    """Stop with one line when the store of ``location`` (the global ``name``) needs a package
+    that is not installed, before a run starts rather than at its first file."""
+    protocol, _ = split_protocol(str(location))
+    if not is_url(location):
+        return
+    try:
+        fsspec.get_filesystem_class(protocol)
+    except (ImportError, ValueError) as exc:
+        package = PACKAGES.get(str(protocol))
+        fix = f"Install it with `pip install {package}`" if package else "Install its fsspec package"
+        raise InputDataError(
+            f"Global {name} = {location}: fsspec cannot reach {protocol}:// here ({exc}). "
+            f"{fix}, or point {name} (conf/local/globals.yml) at a folder."
+        ) from exc

@@ -37,7 +37,7 @@ from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 
 from facial_keypoints.domain.errors import InputDataError
-from facial_keypoints.domain.storage import is_url, local_folder
+from facial_keypoints.domain.storage import check_store, is_url, local_folder
 
 LOCK_NAME = ".run.lock"
 #: The pipeline whose runs share a data folder with each other: the workers of a study.
@@ -102,7 +102,10 @@ class RunGuardHook:
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
         """Note the environment's data folder (``globals: data_root``), against the project."""
-        configured = context.config_loader["globals"]["data_root"]
+        known = context.config_loader["globals"]
+        for name in ("data_root", "raw_root"):
+            check_store(name, known[name])
+        configured = known["data_root"]
         self._remote = is_url(configured)
         data_root = local_folder(configured)
         self._data_root = data_root if data_root.is_absolute() else context.project_path / data_root
