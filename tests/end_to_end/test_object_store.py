@@ -12,6 +12,7 @@ import mlflow
 import pandas as pd
 import pytest
 
+from facial_keypoints.domain.keypoints import COLUMNS
 from tests.end_to_end.conftest import kedro_run, one_specialist
 
 pytestmark = pytest.mark.slow
@@ -84,6 +85,16 @@ def test_a_whole_demo_run_on_an_s3_store_writes_only_to_the_bucket(
     }
     assert "submission.csv" in artifacts  # logged from a local copy of the bucket's file
     assert run.data.tags["data.training_raw"].startswith("training.csv sha256:")
+
+    # The served model ships copies of the bucket's files: it loads them from its MLflow store.
+    [model] = mlflow.MlflowClient(own_mlflow_store).search_model_versions(
+        f"run_id='{run.info.run_id}'"
+    )
+    test_faces = pd.read_csv(io.BytesIO(bucket.cat(f"{BUCKET}/demo/01_raw/test.csv")), nrows=2)
+    answer = mlflow.pyfunc.load_model(f"models:/{model.name}/{model.version}").predict(
+        test_faces[["Image"]]
+    )
+    assert list(answer.columns) == list(COLUMNS) and answer.notna().all().all()
 
 
 def test_a_store_this_machine_cannot_reach_stops_the_run_in_one_line(project):
