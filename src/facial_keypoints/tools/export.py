@@ -29,7 +29,13 @@ def main(argv: list[str] | None = None) -> None:
     bootstrap_project(Path.cwd())
     catalog = KedroSession.create(project_path=Path.cwd(), env=args.env).load_context().catalog
     model = catalog.load("fold_0.full_model")
-    path = catalog.get("fold_0.full_model").filepath.with_suffix(".tflite")
+    dataset = catalog.get("fold_0.full_model")
+    # beside the model, or in the current folder when the model is on an object store
+    path = (
+        Path(dataset.filepath).with_suffix(".tflite")
+        if dataset.is_local
+        else Path("full_model.tflite")
+    )
     export_tflite(model, path)
     report = check_export(model, path, catalog.load("test_faces")["images"])
     print(  # noqa: T201
