@@ -33,8 +33,12 @@ THIRD_PARTY_NOISE: dict[str, tuple[str, ...]] = {
     "mlflow.pyfunc": ("Passing a Python object as `python_model`",),
     # kedro-mlflow, per dataset and parameter of the served model, with a broken format string.
     "kedro_mlflow.mlflow.kedro_pipeline_model": ("to the Pipeline catalog", "is persisted (as"),
-    # kedro-viz, on every `kedro run --pipelines ...`: its run events are for whole runs only.
-    "kedro_viz.integrations.kedro.run_hooks": ("Workflow tracking is disabled during partial",),
+    # kedro-viz, on every `kedro run --pipelines ...` and every run with another runner than
+    # Kedro's SequentialRunner (DaskRunner): its run events are for whole sequential runs only.
+    "kedro_viz.integrations.kedro.run_hooks": (
+        "Workflow tracking is disabled during partial",
+        "Workflow tracking is disabled for non-sequential runners",
+    ),
     # kedro-viz (`kedro viz build`/`run`) in a project that has not run yet: nothing to show.
     "kedro_viz.api.rest.responses.run_events": ("Run events file",),
     # kedro-mlflow, on every run.
@@ -42,6 +46,14 @@ THIRD_PARTY_NOISE: dict[str, tuple[str, ...]] = {
     # kedro-mlflow, each time kedro-viz (or Kedro's hint on resuming a run) takes part of a training
     # pipeline paired with the served model: the part is a plain pipeline, as it should be.
     "kedro_mlflow.pipeline.pipeline_ml": ("This 'Pipeline' is no longer a 'PipelineML'",),
+    # A Dask worker, on a node that failed (with its traceback), and as a failed run closes the
+    # cluster under a node still running (with a traceback of the lost connection): DaskRunner
+    # raises the node's error in the driver, a user's error as one line.
+    "distributed.worker": (
+        "Compute Failed",
+        "Failed to communicate with scheduler during heartbeat",
+    ),
+    "distributed.worker.state_machine": ("ended with CancelledError",),
     # Keras under TensorFlow, when the seven models of a fold predict one after another.
     "tensorflow": ("triggered tf.function retracing",),
 }

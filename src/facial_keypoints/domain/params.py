@@ -408,6 +408,15 @@ class TuneParams(Params):
         return nested.flatten(space, leaf=_is_entry) if isinstance(space, dict) else space
 
 
+class DaskParams(Params):
+    """``dask``: the local cluster that ``kedro run --runner facial_keypoints.runners.DaskRunner``
+    starts, and how long it waits for the scheduler that ``DASK_SCHEDULER_ADDRESS`` names."""
+
+    n_workers: int = Field(ge=1)
+    threads_per_worker: int = Field(ge=1)
+    connect_timeout: Positive
+
+
 class RetentionParams(Params):
     """``retention``: which versions of the versioned artefacts pruning keeps."""
 
@@ -442,6 +451,7 @@ PARAMETERS: dict[str, type[Params]] = {
     "retention": RetentionParams,
     "serving": ServingParams,
     "tune": TuneParams,
+    "dask": DaskParams,
 }
 
 _FIX = "Fix it in conf/ (parameters_*.yml) or in your --params."

@@ -49,7 +49,9 @@ def check_store(name: str, location: str | Path) -> None:
         fsspec.get_filesystem_class(protocol)
     except (ImportError, ValueError) as exc:
         package = PACKAGES.get(str(protocol))
-        fix = f"Install it with `pip install {package}`" if package else "Install its fsspec package"
+        fix = (
+            f"Install it with `pip install {package}`" if package else "Install its fsspec package"
+        )
         raise InputDataError(
             f"Global {name} = {location}: fsspec cannot reach {protocol}:// here ({exc}). "
             f"{fix}, or point {name} (conf/local/globals.yml) at a folder."
