@@ -1,5 +1,5 @@
 """The pipelines' artefacts, on the local disk or on any store fsspec reaches (``s3://``, ``gs://``,
-``abfs://``, ``memory://``), written all-or-nothing.
+``abfs://``, ``memory:///``), written all-or-nothing.
 
 A local file is written to a temporary file beside it that is renamed into place; on an object
 store a file is one upload, which the store makes visible whole or not at all. A run killed at any
@@ -118,7 +118,8 @@ class _AtomicSave(Stored, _Artefact):
         return self._load_artefact(lambda: parent_load(self))
 
     def save(self, data: Any) -> None:
-        """Write ``data`` to a temporary file beside the target, then rename it into place."""
+        """Write ``data`` to a temporary file beside the target and rename it into place; on a
+        remote store, upload it as the parent class does."""
         if not self.is_local:
             with self._reaching():
                 super().save.__wrapped__(self, data)  # type: ignore[misc]

@@ -1,5 +1,5 @@
 """Where a dataset's file is: a local folder or any store fsspec reaches (``s3://``, ``gs://``,
-``abfs://``, ``memory://``), with what reaches it (credentials, fs_args), as kedro-datasets does."""
+``abfs://``, ``memory:///``), with what reaches it (credentials, fs_args), as kedro-datasets does."""
 
 from __future__ import annotations
 
