@@ -4,29 +4,26 @@ that works (checkpoints, temporary files) goes to a local folder."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
 import fsspec
 from fsspec.core import split_protocol
+from fsspec.registry import known_implementations
 
 from facial_keypoints.domain.errors import InputDataError
-
-#: The package that reaches each store, for the message when it is missing.
-PACKAGES = {
-    "s3": "s3fs",
-    "s3a": "s3fs",
-    "gs": "gcsfs",
-    "gcs": "gcsfs",
-    "abfs": "adlfs",
-    "az": "adlfs",
-}
 
 
 def is_url(location: str | Path) -> bool:
     """Whether ``location`` names a store other than the local disk (``s3://bucket/key``)."""
     protocol, _ = split_protocol(str(location))
     return protocol not in (None, "file", "local")
+
+
+def shown(location: str) -> str:
+    """``location`` as a run prints it: relative to the current folder, or its URL."""
+    return location if is_url(location) else os.path.relpath(location)
 
 
 def local_folder(location: str | Path) -> Path:
@@ -42,13 +39,15 @@ def local_folder(location: str | Path) -> Path:
 def check_store(name: str, location: str | Path) -> None:
     """Stop with one line when the store of ``location`` (the global ``name``) needs a package
     that is not installed, before a run starts rather than at its first file."""
-    protocol, _ = split_protocol(str(location))
     if not is_url(location):
         return
+    protocol, _ = split_protocol(str(location))
     try:
         fsspec.get_filesystem_class(protocol)
     except (ImportError, ValueError) as exc:
-        package = PACKAGES.get(str(protocol))
+        # fsspec's registry names the class of each protocol it knows, in its package
+        known = known_implementations.get(str(protocol), {}).get("class", "")
+        package = known.split(".")[0]
         fix = (
             f"Install it with `pip install {package}`" if package else "Install its fsspec package"
         )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import PurePosixPath
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
+
+from facial_keypoints.domain.storage import shown
 
 logger = logging.getLogger(__name__)
 
@@ -32,5 +33,5 @@ class StaleSubmissionHook:
             previous = dataset.rename(f"{path.stem}.previous{path.suffix}")
             logger.info(
                 "Moved the previous submission to %s until this run writes a new one",
-                os.path.relpath(previous) if dataset.is_local else previous,
+                shown(previous),
             )

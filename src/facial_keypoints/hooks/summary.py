@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 
 from facial_keypoints.domain import kaggle_client
+from facial_keypoints.domain.storage import shown
 from facial_keypoints.domain.versions import folder_bytes
 from facial_keypoints.hooks.run_guard import RunGuardHook
 from facial_keypoints.hooks.tracking import TrackingHook
@@ -94,5 +94,4 @@ def estimate_line(metrics: dict[str, Any]) -> str:
 
 def _path(catalog: DataCatalog, name: str) -> str:
     """Where a file dataset lives: relative to the current folder, or its URL."""
-    dataset = catalog.get(name)
-    return os.path.relpath(dataset.filepath) if dataset.is_local else dataset.location
+    return shown(catalog.get(name).location)

@@ -262,10 +262,11 @@ class TrackingHook:
             import mlflow  # noqa: PLC0415
 
             self._sha256[dataset_name] = digest = _sha256(dataset)
-            tag = f"{PurePosixPath(dataset.location).name} sha256:{digest}"
+            name = PurePosixPath(dataset.location).name
+            tag = f"{name} sha256:{digest}"
             run_id = self.run_id
             self._record(
-                f"the fingerprint of {PurePosixPath(dataset.location).name}",
+                f"the fingerprint of {name}",
                 lambda: mlflow.MlflowClient().set_tag(run_id, f"data.{dataset_name}", tag),
             )
 

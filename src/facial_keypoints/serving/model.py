@@ -87,10 +87,10 @@ class KeypointsModel(KedroPipelineModel):
         """Load every artefact once, from the files shipped in the model; parameters typed."""
         self._loaded: dict[str, Any] = {}
         for name in context.artifacts:
-            dataset = copy.deepcopy(self.initial_catalog.get(name))
+            dataset = self.initial_catalog.get(name)
             if name.startswith("params:"):  # the value travels inside the pickled catalog
                 block = name.removeprefix("params:")
-                value = dataset.load()
+                value = copy.deepcopy(dataset).load()
                 self._loaded[name] = (
                     check_block({block: value}, block) if isinstance(value, dict) else value
                 )

@@ -32,9 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     dataset = catalog.get("fold_0.full_model")
     # beside the model, or in the current folder when the model is on an object store
     path = (
-        Path(dataset.filepath).with_suffix(".tflite")
-        if dataset.is_local
-        else Path("full_model.tflite")
+        dataset.filepath.with_suffix(".tflite") if dataset.is_local else Path("full_model.tflite")
     )
     export_tflite(model, path)
     report = check_export(model, path, catalog.load("test_faces")["images"])
